@@ -1,0 +1,280 @@
+"""The canonical item: one normalised record per postal or express item.
+
+This is what travels on `aed.validated` and what the risk engine reads. It is
+flat where rules need it flat (`item.lines`, `item.total_value_eur`), carries
+values in the declared currency *and* in EUR (dated rates), and the derived
+keys that link consignments to the same addressee or sender.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from messages.models import (
+    CusitmMessage,
+    DeclaredItem,
+    IdType,
+    ItmattMessage,
+    MessageFunction,
+    Party,
+)
+from messages.rates import RateTable
+from messages.text import clean, party_key
+
+Source = Literal["ITMATT", "CUSITM", "EXPRESS"]
+
+
+class _Canonical(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartyRecord(_Canonical):
+    name: str | None = None
+    business_name: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    address_lines: list[str] = []
+    postcode: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    tax_id: str | None = None
+
+
+class Line(_Canonical):
+    """One content piece; `value` is the line total, not the unit price."""
+
+    index: int
+    description: str | None = None
+    quantity: int | None = None
+    net_weight_kg: Decimal | None = None
+    value: Decimal | None = None
+    currency: str | None = None
+    value_eur: Decimal | None = None
+    hs_code: str | None = None
+    origin: str | None = None
+
+
+class Item(_Canonical):
+    item_id: str
+    id_type: IdType = "S10"
+    source: Source
+    message_id: str
+    message_function: MessageFunction = MessageFunction.ORIGINAL
+    #: Ordering key among versions of one item: later `version` supersedes earlier.
+    version: int
+    sender_operator: str
+    recipient: str | None = None
+    prepared_at: datetime
+    received_at: datetime
+    posting_at: datetime | None = None
+    expected_arrival: datetime | None = None
+    transport_document: str | None = None
+    mail_class: str | None = None
+    mail_category: str | None = None
+    declaration_form: str | None = None
+    category: str | None = None
+    category_explanation: str | None = None
+    currency: str | None = None
+    total_value: Decimal | None = None
+    total_value_eur: Decimal | None = None
+    total_gross_weight_kg: Decimal | None = None
+    postal_charges_eur: Decimal | None = None
+    invoice_number: str | None = None
+    licence_numbers: list[str] = []
+    certificate_numbers: list[str] = []
+    comments: str | None = None
+    sender: PartyRecord
+    addressee: PartyRecord
+    lines: list[Line]
+    sender_key: str
+    addressee_key: str
+    #: Codes of the warning findings kept with the item and fed to risk.
+    warnings: list[str] = []
+
+
+def version_of(prepared_at: datetime) -> int:
+    """Microseconds since the epoch of the message's PreparedAt: event time orders versions."""
+    return int(prepared_at.timestamp() * 1_000_000)
+
+
+def supersedes(candidate: Item, current: Item) -> bool:
+    """True when `candidate` is a later version of the same item than `current`."""
+    if candidate.item_id != current.item_id:
+        return False
+    return (candidate.version, candidate.message_id) > (current.version, current.message_id)
+
+
+def _party(party: Party | None) -> PartyRecord:
+    if party is None:
+        return PartyRecord()
+    address = party.address
+    return PartyRecord(
+        name=clean(party.name),
+        business_name=clean(party.business_name),
+        street=clean(address.street) if address else None,
+        house_number=clean(address.house_number) if address else None,
+        address_lines=[c for line in address.lines if (c := clean(line))] if address else [],
+        postcode=clean(address.postcode) if address else None,
+        city=clean(address.city) if address else None,
+        region=clean(address.region) if address else None,
+        country=_code(address.country) if address else None,
+        phone=clean(party.phone),
+        email=clean(party.email),
+        tax_id=_code(party.tax_id),
+    )
+
+
+def _code(value: str | None) -> str | None:
+    value = clean(value)
+    return value.upper() if value else None
+
+
+def _key(party: PartyRecord) -> str:
+    lines = party.address_lines or [x for x in (party.street, party.house_number) if x]
+    return party_key(party.name or party.business_name, party.postcode, party.country, lines)
+
+
+def to_canonical(
+    declared: DeclaredItem,
+    message: ItmattMessage | CusitmMessage,
+    *,
+    received_at: datetime,
+    rates: RateTable,
+    warnings: list[str] | None = None,
+) -> Item:
+    """Normalise one declared item that passed validation (no error findings)."""
+    header = message.header
+    if header.message_id is None or header.sender_operator is None or header.prepared_at is None:
+        raise ValueError("header must be complete before an item can be made canonical")
+    if declared.item_id is None:
+        raise ValueError("item must have an identifier before it can be made canonical")
+    rate_day: date = (declared.posting_datetime or header.prepared_at).date()
+    currency = _code(declared.total_value.currency) if declared.total_value else None
+    total = declared.total_value.amount if declared.total_value else None
+    lines = []
+    for position, piece in enumerate(declared.contents, start=1):
+        line_currency = _code(piece.value.currency) if piece.value else None
+        line_value = piece.value.amount if piece.value else None
+        lines.append(
+            Line(
+                index=piece.index if piece.index is not None else position,
+                description=clean(piece.description),
+                quantity=piece.quantity,
+                net_weight_kg=piece.net_weight,
+                value=line_value,
+                currency=line_currency,
+                value_eur=_eur(rates, line_value, line_currency, rate_day),
+                hs_code=clean(piece.hs_code),
+                origin=_code(piece.origin_country),
+            )
+        )
+    sender, addressee = _party(declared.sender), _party(declared.addressee)
+    charges = declared.postal_charges
+    if isinstance(message, CusitmMessage):
+        source: Source = "EXPRESS" if declared.id_type == "HAWB" else "CUSITM"
+        recipient = message.header.customs_office
+        expected = message.header.expected_arrival
+        document = message.header.transport_document
+        transport = f"{document.type}:{document.value}" if document else None
+    else:
+        source, recipient = "ITMATT", message.header.recipient_operator
+        expected, transport = None, None
+    return Item(
+        item_id=declared.item_id.strip().upper(),
+        id_type=declared.id_type,
+        source=source,
+        message_id=header.message_id,
+        message_function=header.message_function or MessageFunction.ORIGINAL,
+        version=version_of(header.prepared_at),
+        sender_operator=header.sender_operator,
+        recipient=recipient,
+        prepared_at=header.prepared_at,
+        received_at=received_at,
+        posting_at=declared.posting_datetime,
+        expected_arrival=expected,
+        transport_document=transport,
+        mail_class=declared.mail_class,
+        mail_category=declared.mail_category,
+        declaration_form=declared.declaration_form,
+        category=declared.category,
+        category_explanation=clean(declared.category_explanation),
+        currency=currency,
+        total_value=total,
+        total_value_eur=_eur(rates, total, currency, rate_day),
+        total_gross_weight_kg=declared.total_gross_weight,
+        postal_charges_eur=(
+            _eur(rates, charges.amount, _code(charges.currency), rate_day) if charges else None
+        ),
+        invoice_number=clean(declared.invoice_number),
+        licence_numbers=[c for x in declared.licence_numbers if (c := clean(x))],
+        certificate_numbers=[c for x in declared.certificate_numbers if (c := clean(x))],
+        comments=clean(declared.comments),
+        sender=sender,
+        addressee=addressee,
+        lines=lines,
+        sender_key=_key(sender),
+        addressee_key=_key(addressee),
+        warnings=sorted(set(warnings or [])),
+    )
+
+
+def _eur(rates: RateTable, amount: Decimal | None, currency: str | None, on: date) -> Decimal | None:
+    if amount is None or currency is None:
+        return None
+    return rates.to_eur(amount, currency, on)
+
+
+def normalise(item: Item) -> Item:
+    """Re-apply text normalisation and re-derive keys. Idempotent: normalise(normalise(x)) == normalise(x)."""
+    sender = _renormalise(item.sender)
+    addressee = _renormalise(item.addressee)
+    lines = [
+        line.model_copy(
+            update={
+                "description": clean(line.description),
+                "hs_code": clean(line.hs_code),
+                "origin": _code(line.origin),
+                "currency": _code(line.currency),
+            }
+        )
+        for line in item.lines
+    ]
+    return item.model_copy(
+        update={
+            "item_id": item.item_id.strip().upper(),
+            "currency": _code(item.currency),
+            "category_explanation": clean(item.category_explanation),
+            "comments": clean(item.comments),
+            "invoice_number": clean(item.invoice_number),
+            "sender": sender,
+            "addressee": addressee,
+            "lines": lines,
+            "sender_key": _key(sender),
+            "addressee_key": _key(addressee),
+            "warnings": sorted(set(item.warnings)),
+        }
+    )
+
+
+def _renormalise(party: PartyRecord) -> PartyRecord:
+    return PartyRecord(
+        name=clean(party.name),
+        business_name=clean(party.business_name),
+        street=clean(party.street),
+        house_number=clean(party.house_number),
+        address_lines=[c for line in party.address_lines if (c := clean(line))],
+        postcode=clean(party.postcode),
+        city=clean(party.city),
+        region=clean(party.region),
+        country=_code(party.country),
+        phone=clean(party.phone),
+        email=clean(party.email),
+        tax_id=_code(party.tax_id),
+    )

@@ -1,0 +1,573 @@
+"""XML codecs for ITMATT, CUSITM and CUSRSP, symmetric by construction.
+
+Decoding is lenient on leaf values: a value that does not parse becomes None,
+because the XSD has already reported it as SCHEMA (see `messages.check`) and
+the rulebook reports missing data with its own code. Decoding never raises for
+item-level problems; message-level ones raise `MessageRejected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+
+from messages.errors import MessageRejected
+from messages.findings import Code
+from messages.models import (
+    Address,
+    ContentPiece,
+    CusitmHeader,
+    CusitmMessage,
+    CusrspHeader,
+    CusrspMessage,
+    DeclaredItem,
+    ItmattHeader,
+    ItmattMessage,
+    MessageFunction,
+    Money,
+    Party,
+    Response,
+    ResponseError,
+    TransportDocument,
+)
+from messages.xml import DEFAULT_LIMITS, XmlLimits, parse_untrusted
+
+ITMATT_NS = "urn:aedex:msg:itmatt:1"
+CUSITM_NS = "urn:aedex:msg:cusitm:1"
+CUSRSP_NS = "urn:aedex:msg:cusrsp:1"
+
+AnyMessage = ItmattMessage | CusitmMessage | CusrspMessage
+
+
+# ---------------------------------------------------------------- leaf values
+
+
+def _text(el: etree._Element) -> str | None:
+    text = el.text
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def _decimal(el: etree._Element) -> Decimal | None:
+    text = _text(el)
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _int(el: etree._Element) -> int | None:
+    text = _text(el)
+    if text is None or not text.lstrip("+-").isdigit():
+        return None
+    return int(text)
+
+
+def _datetime(el: etree._Element) -> datetime | None:
+    text = _text(el)
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def _money(el: etree._Element) -> Money:
+    currency = el.get("currency")
+    currency = currency.strip() or None if currency is not None else None
+    return Money(amount=_decimal(el), currency=currency)
+
+
+def _function(el: etree._Element) -> MessageFunction | None:
+    value = _int(el)
+    try:
+        return MessageFunction(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _local(el: etree._Element) -> str:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def _fmt_decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _fmt_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError(f"datetime {value!r} has no UTC offset; messages need one")
+    return value.isoformat()
+
+
+# ---------------------------------------------------------------- decoding items
+
+
+def _decode_address(el: etree._Element) -> Address:
+    fields: dict[str, Any] = {}
+    lines: list[str] = []
+    for child in el:
+        name = _local(child)
+        if name == "Line":
+            text = _text(child)
+            if text is not None:
+                lines.append(text)
+        elif name in _ADDRESS_FIELDS:
+            fields[_ADDRESS_FIELDS[name]] = _text(child)
+    return Address(lines=lines, **fields)
+
+
+_ADDRESS_FIELDS = {
+    "Street": "street",
+    "HouseNumber": "house_number",
+    "Postcode": "postcode",
+    "City": "city",
+    "Region": "region",
+    "Country": "country",
+}
+
+_PARTY_FIELDS = {
+    "Name": "name",
+    "BusinessName": "business_name",
+    "Phone": "phone",
+    "Email": "email",
+    "TaxId": "tax_id",
+}
+
+
+def _decode_party(el: etree._Element) -> Party:
+    fields: dict[str, Any] = {}
+    for child in el:
+        name = _local(child)
+        if name == "Address":
+            fields["address"] = _decode_address(child)
+        elif name in _PARTY_FIELDS:
+            fields[_PARTY_FIELDS[name]] = _text(child)
+    return Party(**fields)
+
+
+def _decode_piece(el: etree._Element) -> ContentPiece:
+    fields: dict[str, Any] = {}
+    for child in el:
+        name = _local(child)
+        if name == "Index":
+            fields["index"] = _int(child)
+        elif name == "Description":
+            fields["description"] = _text(child)
+        elif name == "Quantity":
+            fields["quantity"] = _int(child)
+        elif name == "NetWeight":
+            fields["net_weight"] = _decimal(child)
+        elif name == "Value":
+            fields["value"] = _money(child)
+        elif name == "HSCode":
+            fields["hs_code"] = _text(child)
+        elif name == "OriginCountry":
+            fields["origin_country"] = _text(child)
+    return ContentPiece(**fields)
+
+
+_ITEM_TEXT = {
+    "MailClass": "mail_class",
+    "MailCategory": "mail_category",
+    "DeclarationForm": "declaration_form",
+    "Category": "category",
+    "CategoryExplanation": "category_explanation",
+    "InvoiceNumber": "invoice_number",
+    "Comments": "comments",
+}
+_ITEM_MONEY = {
+    "TotalValue": "total_value",
+    "PostalCharges": "postal_charges",
+    "InsuredValue": "insured_value",
+}
+
+
+def decode_item(el: etree._Element) -> DeclaredItem:
+    """Decode one `<Item>` element (any of the item-carrying namespaces)."""
+    fields: dict[str, Any] = {}
+    licences: list[str] = []
+    certificates: list[str] = []
+    pieces: list[ContentPiece] = []
+    for child in el:
+        name = _local(child)
+        if name in _ITEM_TEXT:
+            fields[_ITEM_TEXT[name]] = _text(child)
+        elif name in _ITEM_MONEY:
+            fields[_ITEM_MONEY[name]] = _money(child)
+        elif name == "ContentPiece":
+            pieces.append(_decode_piece(child))
+        elif name == "ItemId":
+            fields["item_id"] = _text(child)
+            id_type = child.get("idType")
+            if id_type in ("HAWB", "OTHER"):
+                fields["id_type"] = id_type
+        elif name == "PostingDateTime":
+            fields["posting_datetime"] = _datetime(child)
+        elif name == "TotalGrossWeight":
+            fields["total_gross_weight"] = _decimal(child)
+        elif name == "LicenceNumber":
+            _append_text(licences, child)
+        elif name == "CertificateNumber":
+            _append_text(certificates, child)
+        elif name == "Sender":
+            fields["sender"] = _decode_party(child)
+        elif name == "Addressee":
+            fields["addressee"] = _decode_party(child)
+    return DeclaredItem(
+        licence_numbers=licences, certificate_numbers=certificates, contents=pieces, **fields
+    )
+
+
+def _append_text(target: list[str], el: etree._Element) -> None:
+    text = _text(el)
+    if text is not None:
+        target.append(text)
+
+
+# ---------------------------------------------------------------- decoding messages
+
+
+def expect_root(root: etree._Element, namespace: str, name: str) -> None:
+    expected = f"{{{namespace}}}{name}"
+    if root.tag != expected:
+        raise MessageRejected(
+            Code.XML_MALFORMED, f"root element is {root.tag!r}; expected {expected!r}"
+        )
+
+
+def _header_fields(el: etree._Element | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if el is None:
+        return fields
+    for child in el:
+        name = _local(child)
+        if name == "MessageId":
+            fields["message_id"] = _text(child)
+        elif name == "MessageFunction":
+            fields["message_function"] = _function(child)
+        elif name == "SenderOperator":
+            fields["sender_operator"] = _text(child)
+        elif name == "RecipientOperator":
+            fields["recipient_operator"] = _text(child)
+        elif name == "CustomsOffice":
+            fields["customs_office"] = _text(child)
+        elif name in ("PreparedAt", "ExpectedArrival"):
+            fields["prepared_at" if name == "PreparedAt" else "expected_arrival"] = _datetime(
+                child
+            )
+        elif name == "TransportDocument":
+            doc_type, value = child.get("type"), _text(child)
+            if doc_type in ("AWB", "RECEPTACLE", "DISPATCH") and value is not None:
+                fields["transport_document"] = TransportDocument(type=doc_type, value=value)
+    return fields
+
+
+def _children(root: etree._Element, name: str) -> list[etree._Element]:
+    return [child for child in root if _local(child) == name]
+
+
+def itmatt_from_tree(root: etree._Element) -> ItmattMessage:
+    expect_root(root, ITMATT_NS, "ITMATT")
+    version = root.get("version")
+    if version not in ("1.1", "1.2"):
+        raise MessageRejected(
+            Code.XML_MALFORMED, f"ITMATT version {version!r} is not supported (1.1 or 1.2)"
+        )
+    header = ItmattHeader(**_header_fields(root.find(f"{{{ITMATT_NS}}}Header")))
+    items = [decode_item(el) for el in _children(root, "Item")]
+    return ItmattMessage(version=version, header=header, items=items)
+
+
+def cusitm_from_tree(root: etree._Element) -> CusitmMessage:
+    expect_root(root, CUSITM_NS, "CUSITM")
+    if root.get("version") != "1":
+        raise MessageRejected(
+            Code.XML_MALFORMED, f"CUSITM version {root.get('version')!r} is not supported (1)"
+        )
+    header = CusitmHeader(**_header_fields(root.find(f"{{{CUSITM_NS}}}Header")))
+    items = [decode_item(el) for el in _children(root, "Item")]
+    return CusitmMessage(header=header, items=items)
+
+
+def cusrsp_from_tree(root: etree._Element) -> CusrspMessage:
+    expect_root(root, CUSRSP_NS, "CUSRSP")
+    ns = f"{{{CUSRSP_NS}}}"
+    header_el = root.find(f"{ns}Header")
+    if header_el is None:
+        raise MessageRejected(Code.SCHEMA, "CUSRSP has no Header", "Header")
+
+    def required(el: etree._Element, name: str) -> etree._Element:
+        found = el.find(f"{ns}{name}")
+        if found is None:
+            raise MessageRejected(Code.SCHEMA, f"CUSRSP lacks {name}", name)
+        return found
+
+    def required_text(el: etree._Element, name: str) -> str:
+        return _text(required(el, name)) or ""
+
+    def required_time(el: etree._Element, name: str) -> datetime:
+        value = _datetime(required(el, name))
+        if value is None:
+            raise MessageRejected(Code.SCHEMA, f"CUSRSP {name} is not a date-time with offset")
+        return value
+
+    header = CusrspHeader(
+        message_id=required_text(header_el, "MessageId"),
+        sender_authority=required_text(header_el, "SenderAuthority"),
+        recipient_operator=required_text(header_el, "RecipientOperator"),
+        prepared_at=required_time(header_el, "PreparedAt"),
+    )
+    responses = []
+    for el in _children(root, "Response"):
+        decision = required(el, "Decision")
+        indicator = el.find(f"{ns}ProcessingIndicator")
+        axis = decision.get("axis")
+        responses.append(
+            Response(
+                item_id=required_text(el, "ItemId"),
+                in_reply_to=required_text(el, "InReplyTo"),
+                decision=_text(decision) or "",
+                axis=axis if axis in ("FISCAL", "SECURITY") else None,
+                processing_indicator=_int(indicator) if indicator is not None else None,
+                decided_at=required_time(el, "DecidedAt"),
+                reasons=[child.text or "" for child in el.iterfind(f"{ns}Reason")],
+                errors=[
+                    ResponseError(
+                        code=child.get("code", ""), path=child.get("path", ""), text=child.text or ""
+                    )
+                    for child in el.iterfind(f"{ns}Error")
+                ],
+            )
+        )
+    return CusrspMessage(header=header, responses=responses)
+
+
+def decode_itmatt(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> ItmattMessage:
+    return itmatt_from_tree(parse_untrusted(data, limits))
+
+
+def decode_cusitm(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> CusitmMessage:
+    return cusitm_from_tree(parse_untrusted(data, limits))
+
+
+def decode_cusrsp(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> CusrspMessage:
+    return cusrsp_from_tree(parse_untrusted(data, limits))
+
+
+_FROM_TREE: dict[str, Callable[[etree._Element], AnyMessage]] = {
+    f"{{{ITMATT_NS}}}ITMATT": itmatt_from_tree,
+    f"{{{CUSITM_NS}}}CUSITM": cusitm_from_tree,
+    f"{{{CUSRSP_NS}}}CUSRSP": cusrsp_from_tree,
+}
+
+
+def decode_any(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> AnyMessage:
+    """Decode whichever of the three messages `data` holds, told apart by its root."""
+    root = parse_untrusted(data, limits)
+    decoder = _FROM_TREE.get(root.tag) if isinstance(root.tag, str) else None
+    if decoder is None:
+        raise MessageRejected(
+            Code.XML_MALFORMED,
+            f"root element {root.tag!r} is not ITMATT, CUSITM or CUSRSP in the aedex namespaces",
+        )
+    return decoder(root)
+
+
+# ---------------------------------------------------------------- encoding
+
+
+class _Writer:
+    """Appends namespaced children; `None` values are omitted (absent, not empty)."""
+
+    def __init__(self, namespace: str) -> None:
+        self.ns = f"{{{namespace}}}"
+
+    def el(self, parent: etree._Element, name: str) -> etree._Element:
+        return etree.SubElement(parent, self.ns + name)
+
+    def text(self, parent: etree._Element, name: str, value: str | None) -> None:
+        if value is not None:
+            etree.SubElement(parent, self.ns + name).text = value
+
+    def decimal(self, parent: etree._Element, name: str, value: Decimal | None) -> None:
+        if value is not None:
+            self.text(parent, name, _fmt_decimal(value))
+
+    def integer(self, parent: etree._Element, name: str, value: int | None) -> None:
+        if value is not None:
+            self.text(parent, name, str(value))
+
+    def when(self, parent: etree._Element, name: str, value: datetime | None) -> None:
+        if value is not None:
+            self.text(parent, name, _fmt_datetime(value))
+
+    def money(self, parent: etree._Element, name: str, value: Money | None) -> None:
+        if value is None:
+            return
+        el = etree.SubElement(parent, self.ns + name)
+        if value.currency is not None:
+            el.set("currency", value.currency)
+        if value.amount is not None:
+            el.text = _fmt_decimal(value.amount)
+
+
+def _encode_address(w: _Writer, parent: etree._Element, address: Address, legacy: bool) -> None:
+    el = w.el(parent, "Address")
+    if legacy:
+        if address.street or address.house_number or address.region:
+            raise ValueError("a 1.1 (legacy) address has only Line, Postcode, City, Country")
+        for line in address.lines:
+            w.text(el, "Line", line)
+    else:
+        if address.lines:
+            raise ValueError("a structured address has no Line elements; use version 1.1")
+        w.text(el, "Street", address.street)
+        w.text(el, "HouseNumber", address.house_number)
+    w.text(el, "Postcode", address.postcode)
+    w.text(el, "City", address.city)
+    if not legacy:
+        w.text(el, "Region", address.region)
+    w.text(el, "Country", address.country)
+
+
+def _encode_party(
+    w: _Writer, parent: etree._Element, name: str, party: Party | None, legacy: bool
+) -> None:
+    if party is None:
+        return
+    el = w.el(parent, name)
+    w.text(el, "Name", party.name)
+    w.text(el, "BusinessName", party.business_name)
+    if party.address is not None:
+        _encode_address(w, el, party.address, legacy)
+    w.text(el, "Phone", party.phone)
+    w.text(el, "Email", party.email)
+    w.text(el, "TaxId", party.tax_id)
+
+
+def encode_item(w: _Writer, parent: etree._Element, item: DeclaredItem, legacy: bool) -> None:
+    el = w.el(parent, "Item")
+    if item.item_id is not None or item.id_type != "S10":
+        id_el = w.el(el, "ItemId")
+        id_el.text = item.item_id
+        if item.id_type != "S10":
+            id_el.set("idType", item.id_type)
+    w.when(el, "PostingDateTime", item.posting_datetime)
+    w.text(el, "MailClass", item.mail_class)
+    w.text(el, "MailCategory", item.mail_category)
+    w.text(el, "DeclarationForm", item.declaration_form)
+    w.text(el, "Category", item.category)
+    w.text(el, "CategoryExplanation", item.category_explanation)
+    w.money(el, "TotalValue", item.total_value)
+    w.decimal(el, "TotalGrossWeight", item.total_gross_weight)
+    w.money(el, "PostalCharges", item.postal_charges)
+    w.money(el, "InsuredValue", item.insured_value)
+    w.text(el, "InvoiceNumber", item.invoice_number)
+    for licence in item.licence_numbers:
+        w.text(el, "LicenceNumber", licence)
+    for certificate in item.certificate_numbers:
+        w.text(el, "CertificateNumber", certificate)
+    w.text(el, "Comments", item.comments)
+    _encode_party(w, el, "Sender", item.sender, legacy)
+    _encode_party(w, el, "Addressee", item.addressee, legacy)
+    for piece in item.contents:
+        p = w.el(el, "ContentPiece")
+        w.integer(p, "Index", piece.index)
+        w.text(p, "Description", piece.description)
+        w.integer(p, "Quantity", piece.quantity)
+        w.decimal(p, "NetWeight", piece.net_weight)
+        w.money(p, "Value", piece.value)
+        w.text(p, "HSCode", piece.hs_code)
+        w.text(p, "OriginCountry", piece.origin_country)
+
+
+def _serialise(root: etree._Element) -> bytes:
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def encode_itmatt(msg: ItmattMessage) -> bytes:
+    w = _Writer(ITMATT_NS)
+    root = etree.Element(w.ns + "ITMATT", nsmap={None: ITMATT_NS})
+    root.set("version", msg.version)
+    h = w.el(root, "Header")
+    w.text(h, "MessageId", msg.header.message_id)
+    w.integer(h, "MessageFunction", msg.header.message_function)
+    w.text(h, "SenderOperator", msg.header.sender_operator)
+    w.text(h, "RecipientOperator", msg.header.recipient_operator)
+    w.when(h, "PreparedAt", msg.header.prepared_at)
+    legacy = msg.version == "1.1"
+    for item in msg.items:
+        encode_item(w, root, item, legacy)
+    return _serialise(root)
+
+
+def encode_cusitm(msg: CusitmMessage) -> bytes:
+    w = _Writer(CUSITM_NS)
+    root = etree.Element(w.ns + "CUSITM", nsmap={None: CUSITM_NS})
+    root.set("version", msg.version)
+    h = w.el(root, "Header")
+    w.text(h, "MessageId", msg.header.message_id)
+    w.integer(h, "MessageFunction", msg.header.message_function)
+    w.text(h, "SenderOperator", msg.header.sender_operator)
+    w.text(h, "CustomsOffice", msg.header.customs_office)
+    w.when(h, "PreparedAt", msg.header.prepared_at)
+    w.when(h, "ExpectedArrival", msg.header.expected_arrival)
+    if msg.header.transport_document is not None:
+        doc = w.el(h, "TransportDocument")
+        doc.set("type", msg.header.transport_document.type)
+        doc.text = msg.header.transport_document.value
+    for item in msg.items:
+        encode_item(w, root, item, legacy=False)
+    return _serialise(root)
+
+
+def encode_cusrsp(msg: CusrspMessage) -> bytes:
+    w = _Writer(CUSRSP_NS)
+    root = etree.Element(w.ns + "CUSRSP", nsmap={None: CUSRSP_NS})
+    root.set("version", msg.version)
+    h = w.el(root, "Header")
+    w.text(h, "MessageId", msg.header.message_id)
+    w.text(h, "SenderAuthority", msg.header.sender_authority)
+    w.text(h, "RecipientOperator", msg.header.recipient_operator)
+    w.when(h, "PreparedAt", msg.header.prepared_at)
+    for response in msg.responses:
+        r = w.el(root, "Response")
+        w.text(r, "ItemId", response.item_id)
+        w.text(r, "InReplyTo", response.in_reply_to)
+        decision = w.el(r, "Decision")
+        decision.text = response.decision
+        if response.axis is not None:
+            decision.set("axis", response.axis)
+        w.integer(r, "ProcessingIndicator", response.processing_indicator)
+        w.when(r, "DecidedAt", response.decided_at)
+        for reason in response.reasons:
+            w.el(r, "Reason").text = reason
+        for error in response.errors:
+            e = w.el(r, "Error")
+            e.set("code", error.code)
+            e.set("path", error.path)
+            e.text = error.text
+    return _serialise(root)
+
+
+def encode_any(msg: AnyMessage) -> bytes:
+    if isinstance(msg, ItmattMessage):
+        return encode_itmatt(msg)
+    if isinstance(msg, CusitmMessage):
+        return encode_cusitm(msg)
+    return encode_cusrsp(msg)

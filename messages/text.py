@@ -1,0 +1,60 @@
+"""Text normalisation: NFC display text and matching keys for parties.
+
+Display text keeps the sender's spelling (NFC, trimmed, single spaces). Match
+keys throw away everything that varies between two renderings of the same
+person: accents, case, punctuation, legal forms ("Anna Müller" and
+"anna muller" share a key, DESIGN.md §3 Keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+_SPACES = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^0-9a-z ]+")
+
+#: Legal-form tokens dropped from names before keying (after punctuation removal).
+LEGAL_FORMS = frozenset(
+    {
+        "ltd", "limited", "llc", "inc", "incorporated", "corp", "corporation", "co", "company",
+        "gmbh", "mbh", "ag", "kg", "ohg", "ug", "plc", "llp", "lp", "sa", "sas", "sarl", "sl",
+        "srl", "spa", "bv", "nv", "oy", "oyj", "ab", "as", "aps", "sp", "zoo", "kft", "sro",
+        "pty", "pte", "bhd", "sdn", "kk", "jsc", "ooo", "pjsc", "ltda", "eirl", "cv",
+    }
+)  # fmt: skip
+
+
+def clean(text: str | None) -> str | None:
+    """NFC, trimmed, internal whitespace collapsed; blank becomes None. Idempotent."""
+    if text is None:
+        return None
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return text or None
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII words only: the comparison form for keys and word lists."""
+    ascii_text = anyascii(unicodedata.normalize("NFKD", text)).casefold()
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", ascii_text)).strip()
+
+
+def name_key(name: str) -> str:
+    """A person or business name reduced for matching: folded, legal forms dropped."""
+    return " ".join(word for word in fold(name).split(" ") if word and word not in LEGAL_FORMS)
+
+
+def postcode_key(postcode: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", anyascii(postcode).upper())
+
+
+def party_key(
+    name: str | None, postcode: str | None, country: str | None, lines: list[str] | None = None
+) -> str:
+    """Stable hash of normalised name + postcode (or address lines) + country."""
+    place = postcode_key(postcode) if postcode else fold(" ".join(lines or []))
+    material = "|".join((name_key(name or ""), place, (country or "").upper()))
+    return hashlib.blake2b(material.encode("utf-8"), digest_size=16).hexdigest()

@@ -1,0 +1,70 @@
+"""The `aedex` command line (typer)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+
+from service.cli.filecheck import FileReport, check_file
+
+app = typer.Typer(
+    name="aedex",
+    help="Advance electronic data exchange: validate, generate and (soon) run the pipeline.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="ITMATT, CUSITM, CUSRSP or manifest files")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="one JSON object per file, one per line")
+    ] = False,
+) -> None:
+    """Validate message files. Exit 0: no error finding; 1: an error finding; 2: unreadable file."""
+    console = Console(highlight=False, soft_wrap=True)
+    unreadable = False
+    any_error = False
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            unreadable = True
+            sys.stderr.write(f"{path}: cannot read: {exc.strerror or exc}\n")
+            continue
+        report = check_file(str(path), data)
+        any_error = any_error or report.has_error
+        if json_output:
+            sys.stdout.write(orjson.dumps(report.as_dict()).decode() + "\n")
+        else:
+            _print_report(console, report)
+    if unreadable:
+        raise typer.Exit(EXIT_UNREADABLE)
+    raise typer.Exit(EXIT_FINDINGS if any_error else EXIT_OK)
+
+
+def _print_report(console: Console, report: FileReport) -> None:
+    errors = sum(f.is_error for f in report.findings)
+    warnings = len(report.findings) - errors
+    status = "[red]REJECTED[/]" if errors else "[green]OK[/]"
+    console.print(
+        f"{status} {report.file}: {report.type}, {report.items} items, "
+        f"{errors} errors, {warnings} warnings",
+        markup=True,
+    )
+    for f in report.findings:
+        colour = "red" if f.is_error else "yellow"
+        console.print(f"  [{colour}]{f.severity:7}[/] {f.code:22} ", end="", markup=True)
+        console.print(f"{f.path}: {f.message}", markup=False)
+
+
+def main() -> None:
+    app()
