@@ -103,9 +103,7 @@ def _check_header(header: list[str], required: Sequence[str], optional: Sequence
     columns = [cell.strip().lower() for cell in header]
     for position, name in enumerate(columns, start=1):
         if not name:
-            raise AdapterError(
-                AdapterCode.CSV_INVALID, f"header cell {position} is empty", "row 1"
-            )
+            raise AdapterError(AdapterCode.CSV_INVALID, f"header cell {position} is empty", "row 1")
     duplicates = sorted({name for name in columns if columns.count(name) > 1})
     if duplicates:
         raise AdapterError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -111,24 +111,28 @@ def supersedes(candidate: Item, current: Item) -> bool:
     return (candidate.version, candidate.message_id) > (current.version, current.message_id)
 
 
-def _party(party: Party | None) -> PartyRecord:
+def _party(party: Party | None) -> dict[str, Any]:
     if party is None:
-        return PartyRecord()
+        return {}
+    fields: dict[str, Any] = {
+        "name": clean(party.name),
+        "business_name": clean(party.business_name),
+        "phone": clean(party.phone),
+        "email": clean(party.email),
+        "tax_id": _code(party.tax_id),
+    }
     address = party.address
-    return PartyRecord(
-        name=clean(party.name),
-        business_name=clean(party.business_name),
-        street=clean(address.street) if address else None,
-        house_number=clean(address.house_number) if address else None,
-        address_lines=[c for line in address.lines if (c := clean(line))] if address else [],
-        postcode=clean(address.postcode) if address else None,
-        city=clean(address.city) if address else None,
-        region=clean(address.region) if address else None,
-        country=_code(address.country) if address else None,
-        phone=clean(party.phone),
-        email=clean(party.email),
-        tax_id=_code(party.tax_id),
-    )
+    if address is not None:
+        fields.update(
+            street=clean(address.street),
+            house_number=clean(address.house_number),
+            address_lines=[c for line in address.lines if (c := clean(line))],
+            postcode=clean(address.postcode),
+            city=clean(address.city),
+            region=clean(address.region),
+            country=_code(address.country),
+        )
+    return fields
 
 
 def _code(value: str | None) -> str | None:
@@ -136,9 +140,12 @@ def _code(value: str | None) -> str | None:
     return value.upper() if value else None
 
 
-def _key(party: PartyRecord) -> str:
-    lines = party.address_lines or [x for x in (party.street, party.house_number) if x]
-    return party_key(party.name or party.business_name, party.postcode, party.country, lines)
+def _key(party: PartyRecord | dict[str, Any]) -> str:
+    p = party if isinstance(party, dict) else party.model_dump()
+    lines = p.get("address_lines") or [x for x in (p.get("street"), p.get("house_number")) if x]
+    return party_key(
+        p.get("name") or p.get("business_name"), p.get("postcode"), p.get("country"), lines
+    )
 
 
 def to_canonical(
@@ -163,17 +170,17 @@ def to_canonical(
         line_currency = _code(piece.value.currency) if piece.value else None
         line_value = piece.value.amount if piece.value else None
         lines.append(
-            Line(
-                index=piece.index if piece.index is not None else position,
-                description=clean(piece.description),
-                quantity=piece.quantity,
-                net_weight_kg=piece.net_weight,
-                value=line_value,
-                currency=line_currency,
-                value_eur=_eur(rates, line_value, line_currency, rate_day),
-                hs_code=clean(piece.hs_code),
-                origin=_code(piece.origin_country),
-            )
+            {
+                "index": piece.index if piece.index is not None else position,
+                "description": clean(piece.description),
+                "quantity": piece.quantity,
+                "net_weight_kg": piece.net_weight,
+                "value": line_value,
+                "currency": line_currency,
+                "value_eur": _eur(rates, line_value, line_currency, rate_day),
+                "hs_code": clean(piece.hs_code),
+                "origin": _code(piece.origin_country),
+            }
         )
     sender, addressee = _party(declared.sender), _party(declared.addressee)
     charges = declared.postal_charges
@@ -186,46 +193,50 @@ def to_canonical(
     else:
         source, recipient = "ITMATT", message.header.recipient_operator
         expected, transport = None, None
-    return Item(
-        item_id=declared.item_id.strip().upper(),
-        id_type=declared.id_type,
-        source=source,
-        message_id=header.message_id,
-        message_function=header.message_function or MessageFunction.ORIGINAL,
-        version=version_of(header.prepared_at),
-        sender_operator=header.sender_operator,
-        recipient=recipient,
-        prepared_at=header.prepared_at,
-        received_at=received_at,
-        posting_at=declared.posting_datetime,
-        expected_arrival=expected,
-        transport_document=transport,
-        mail_class=declared.mail_class,
-        mail_category=declared.mail_category,
-        declaration_form=declared.declaration_form,
-        category=declared.category,
-        category_explanation=clean(declared.category_explanation),
-        currency=currency,
-        total_value=total,
-        total_value_eur=_eur(rates, total, currency, rate_day),
-        total_gross_weight_kg=declared.total_gross_weight,
-        postal_charges_eur=(
-            _eur(rates, charges.amount, _code(charges.currency), rate_day) if charges else None
-        ),
-        invoice_number=clean(declared.invoice_number),
-        licence_numbers=[c for x in declared.licence_numbers if (c := clean(x))],
-        certificate_numbers=[c for x in declared.certificate_numbers if (c := clean(x))],
-        comments=clean(declared.comments),
-        sender=sender,
-        addressee=addressee,
-        lines=lines,
-        sender_key=_key(sender),
-        addressee_key=_key(addressee),
-        warnings=sorted(set(warnings or [])),
+    return Item.model_validate(
+        dict(
+            item_id=declared.item_id.strip().upper(),
+            id_type=declared.id_type,
+            source=source,
+            message_id=header.message_id,
+            message_function=header.message_function or MessageFunction.ORIGINAL,
+            version=version_of(header.prepared_at),
+            sender_operator=header.sender_operator,
+            recipient=recipient,
+            prepared_at=header.prepared_at,
+            received_at=received_at,
+            posting_at=declared.posting_datetime,
+            expected_arrival=expected,
+            transport_document=transport,
+            mail_class=declared.mail_class,
+            mail_category=declared.mail_category,
+            declaration_form=declared.declaration_form,
+            category=declared.category,
+            category_explanation=clean(declared.category_explanation),
+            currency=currency,
+            total_value=total,
+            total_value_eur=_eur(rates, total, currency, rate_day),
+            total_gross_weight_kg=declared.total_gross_weight,
+            postal_charges_eur=(
+                _eur(rates, charges.amount, _code(charges.currency), rate_day) if charges else None
+            ),
+            invoice_number=clean(declared.invoice_number),
+            licence_numbers=[c for x in declared.licence_numbers if (c := clean(x))],
+            certificate_numbers=[c for x in declared.certificate_numbers if (c := clean(x))],
+            comments=clean(declared.comments),
+            sender=sender,
+            addressee=addressee,
+            lines=lines,
+            sender_key=_key(sender),
+            addressee_key=_key(addressee),
+            warnings=sorted(set(warnings or [])),
+        )
     )
 
 
-def _eur(rates: RateTable, amount: Decimal | None, currency: str | None, on: date) -> Decimal | None:
+def _eur(
+    rates: RateTable, amount: Decimal | None, currency: str | None, on: date
+) -> Decimal | None:
     if amount is None or currency is None:
         return None
     return rates.to_eur(amount, currency, on)

@@ -19,7 +19,7 @@ from messages.models import CusitmMessage, DeclaredItem, ItmattMessage
 from messages.rates import RateTable
 from messages.rulebook import DEFAULT_LATE_AFTER, ItemContext, validate_header, validate_item
 from messages.schema import SCHEMA_FILES, validate_tree
-from messages.xml import DEFAULT_LIMITS, XmlLimits, parse_untrusted
+from messages.xml import DEFAULT_LIMITS, XmlLimits, check_depth, parse_untrusted
 
 
 @dataclass
@@ -87,7 +87,7 @@ def check_message(
     """
     rates = rates or RateTable.default()
     try:
-        root = parse_untrusted(data, limits)
+        root = parse_untrusted(data, limits, depth_checked_later=True)
         tag = root.tag if isinstance(root.tag, str) else ""
         schema_file = SCHEMA_FILES.get((tag, root.get("version") or ""))
         if schema_file is None or tag.endswith("}CUSRSP"):
@@ -101,6 +101,11 @@ def check_message(
         return MessageCheck(kind=None, message=None, findings=[rejected.finding])
 
     schema_report = validate_tree(root, schema_file)
+    if schema_report.message or schema_report.items:
+        try:
+            check_depth(root, limits)
+        except MessageRejected as rejected:
+            return MessageCheck(kind=None, message=None, findings=[rejected.finding])
     header_findings = _prefer_specific(schema_report.message + validate_header(message.header))
     result = MessageCheck(kind=message.kind, message=message, findings=header_findings)
     if message.header.prepared_at is None and received_at is None:

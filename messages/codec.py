@@ -83,25 +83,12 @@ def _datetime(el: etree._Element) -> datetime | None:
     return value if value.tzinfo is not None else None
 
 
-def _money(el: etree._Element) -> Money:
-    currency = el.get("currency")
-    currency = currency.strip() or None if currency is not None else None
-    return Money(amount=_decimal(el), currency=currency)
-
-
 def _function(el: etree._Element) -> MessageFunction | None:
     value = _int(el)
     try:
         return MessageFunction(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _local(el: etree._Element) -> str:
-    tag = el.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag.rpartition("}")[2]
 
 
 def _fmt_decimal(value: Decimal) -> str:
@@ -115,20 +102,21 @@ def _fmt_datetime(value: datetime) -> str:
 
 
 # ---------------------------------------------------------------- decoding items
+#
+# Items are decoded into plain dicts and validated by pydantic in one call per
+# item: nested validation then runs in pydantic-core instead of one Python
+# model constructor per party, address and content piece.
+
+_LOCAL_NAMES: dict[str, str] = {}
 
 
-def _decode_address(el: etree._Element) -> Address:
-    fields: dict[str, Any] = {}
-    lines: list[str] = []
-    for child in el:
-        name = _local(child)
-        if name == "Line":
-            text = _text(child)
-            if text is not None:
-                lines.append(text)
-        elif name in _ADDRESS_FIELDS:
-            fields[_ADDRESS_FIELDS[name]] = _text(child)
-    return Address(lines=lines, **fields)
+def _local_name(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = _LOCAL_NAMES.setdefault(tag, tag.rpartition("}")[2])
+    return name
 
 
 _ADDRESS_FIELDS = {
@@ -139,7 +127,6 @@ _ADDRESS_FIELDS = {
     "Region": "region",
     "Country": "country",
 }
-
 _PARTY_FIELDS = {
     "Name": "name",
     "BusinessName": "business_name",
@@ -147,40 +134,7 @@ _PARTY_FIELDS = {
     "Email": "email",
     "TaxId": "tax_id",
 }
-
-
-def _decode_party(el: etree._Element) -> Party:
-    fields: dict[str, Any] = {}
-    for child in el:
-        name = _local(child)
-        if name == "Address":
-            fields["address"] = _decode_address(child)
-        elif name in _PARTY_FIELDS:
-            fields[_PARTY_FIELDS[name]] = _text(child)
-    return Party(**fields)
-
-
-def _decode_piece(el: etree._Element) -> ContentPiece:
-    fields: dict[str, Any] = {}
-    for child in el:
-        name = _local(child)
-        if name == "Index":
-            fields["index"] = _int(child)
-        elif name == "Description":
-            fields["description"] = _text(child)
-        elif name == "Quantity":
-            fields["quantity"] = _int(child)
-        elif name == "NetWeight":
-            fields["net_weight"] = _decimal(child)
-        elif name == "Value":
-            fields["value"] = _money(child)
-        elif name == "HSCode":
-            fields["hs_code"] = _text(child)
-        elif name == "OriginCountry":
-            fields["origin_country"] = _text(child)
-    return ContentPiece(**fields)
-
-
+_PIECE_TEXT = {"Description": "description", "HSCode": "hs_code", "OriginCountry": "origin_country"}
 _ITEM_TEXT = {
     "MailClass": "mail_class",
     "MailCategory": "mail_category",
@@ -197,20 +151,71 @@ _ITEM_MONEY = {
 }
 
 
-def decode_item(el: etree._Element) -> DeclaredItem:
-    """Decode one `<Item>` element (any of the item-carrying namespaces)."""
+def _money_dict(el: etree._Element) -> dict[str, Any]:
+    currency = el.get("currency")
+    return {"amount": _decimal(el), "currency": (currency.strip() or None) if currency else None}
+
+
+def _address_dict(el: etree._Element) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    lines: list[str] = []
+    for child in el:
+        name = _local_name(child.tag)
+        if name == "Line":
+            _append_text(lines, child)
+        elif name in _ADDRESS_FIELDS:
+            fields[_ADDRESS_FIELDS[name]] = _text(child)
+    if lines:
+        fields["lines"] = lines
+    return fields
+
+
+def _party_dict(el: etree._Element) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for child in el:
+        name = _local_name(child.tag)
+        if name in _PARTY_FIELDS:
+            fields[_PARTY_FIELDS[name]] = _text(child)
+        elif name == "Address":
+            fields["address"] = _address_dict(child)
+    return fields
+
+
+def _piece_dict(el: etree._Element) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for child in el:
+        name = _local_name(child.tag)
+        if name in _PIECE_TEXT:
+            fields[_PIECE_TEXT[name]] = _text(child)
+        elif name == "Quantity":
+            fields["quantity"] = _int(child)
+        elif name == "NetWeight":
+            fields["net_weight"] = _decimal(child)
+        elif name == "Value":
+            fields["value"] = _money_dict(child)
+        elif name == "Index":
+            fields["index"] = _int(child)
+    return fields
+
+
+def item_dict(el: etree._Element) -> dict[str, Any]:
+    """The fields of one `<Item>` element as plain values, ready for `DeclaredItem`."""
     fields: dict[str, Any] = {}
     licences: list[str] = []
     certificates: list[str] = []
-    pieces: list[ContentPiece] = []
+    pieces: list[dict[str, Any]] = []
     for child in el:
-        name = _local(child)
-        if name in _ITEM_TEXT:
+        name = _local_name(child.tag)
+        if name == "ContentPiece":
+            pieces.append(_piece_dict(child))
+        elif name in _ITEM_TEXT:
             fields[_ITEM_TEXT[name]] = _text(child)
         elif name in _ITEM_MONEY:
-            fields[_ITEM_MONEY[name]] = _money(child)
-        elif name == "ContentPiece":
-            pieces.append(_decode_piece(child))
+            fields[_ITEM_MONEY[name]] = _money_dict(child)
+        elif name == "Sender":
+            fields["sender"] = _party_dict(child)
+        elif name == "Addressee":
+            fields["addressee"] = _party_dict(child)
         elif name == "ItemId":
             fields["item_id"] = _text(child)
             id_type = child.get("idType")
@@ -224,13 +229,17 @@ def decode_item(el: etree._Element) -> DeclaredItem:
             _append_text(licences, child)
         elif name == "CertificateNumber":
             _append_text(certificates, child)
-        elif name == "Sender":
-            fields["sender"] = _decode_party(child)
-        elif name == "Addressee":
-            fields["addressee"] = _decode_party(child)
-    return DeclaredItem(
-        licence_numbers=licences, certificate_numbers=certificates, contents=pieces, **fields
-    )
+    fields["contents"] = pieces
+    if licences:
+        fields["licence_numbers"] = licences
+    if certificates:
+        fields["certificate_numbers"] = certificates
+    return fields
+
+
+def decode_item(el: etree._Element) -> DeclaredItem:
+    """Decode one `<Item>` element (any of the item-carrying namespaces)."""
+    return DeclaredItem.model_validate(item_dict(el))
 
 
 def _append_text(target: list[str], el: etree._Element) -> None:
@@ -255,7 +264,7 @@ def _header_fields(el: etree._Element | None) -> dict[str, Any]:
     if el is None:
         return fields
     for child in el:
-        name = _local(child)
+        name = _local_name(child.tag)
         if name == "MessageId":
             fields["message_id"] = _text(child)
         elif name == "MessageFunction":
@@ -278,7 +287,7 @@ def _header_fields(el: etree._Element | None) -> dict[str, Any]:
 
 
 def _children(root: etree._Element, name: str) -> list[etree._Element]:
-    return [child for child in root if _local(child) == name]
+    return [child for child in root if _local_name(child.tag) == name]
 
 
 def itmatt_from_tree(root: etree._Element) -> ItmattMessage:
@@ -288,9 +297,13 @@ def itmatt_from_tree(root: etree._Element) -> ItmattMessage:
         raise MessageRejected(
             Code.XML_MALFORMED, f"ITMATT version {version!r} is not supported (1.1 or 1.2)"
         )
-    header = ItmattHeader(**_header_fields(root.find(f"{{{ITMATT_NS}}}Header")))
-    items = [decode_item(el) for el in _children(root, "Item")]
-    return ItmattMessage(version=version, header=header, items=items)
+    return ItmattMessage.model_validate(
+        {
+            "version": version,
+            "header": _header_fields(root.find(f"{{{ITMATT_NS}}}Header")),
+            "items": [item_dict(el) for el in _children(root, "Item")],
+        }
+    )
 
 
 def cusitm_from_tree(root: etree._Element) -> CusitmMessage:
@@ -299,9 +312,12 @@ def cusitm_from_tree(root: etree._Element) -> CusitmMessage:
         raise MessageRejected(
             Code.XML_MALFORMED, f"CUSITM version {root.get('version')!r} is not supported (1)"
         )
-    header = CusitmHeader(**_header_fields(root.find(f"{{{CUSITM_NS}}}Header")))
-    items = [decode_item(el) for el in _children(root, "Item")]
-    return CusitmMessage(header=header, items=items)
+    return CusitmMessage.model_validate(
+        {
+            "header": _header_fields(root.find(f"{{{CUSITM_NS}}}Header")),
+            "items": [item_dict(el) for el in _children(root, "Item")],
+        }
+    )
 
 
 def cusrsp_from_tree(root: etree._Element) -> CusrspMessage:

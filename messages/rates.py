@@ -127,7 +127,8 @@ class RateTable:
         """`amount` in `from_ccy` expressed in `to_ccy`, to the cent (ROUND_HALF_EVEN).
 
         Crosses through EUR in one division so only the final result is rounded.
-        None if either currency is unknown.
+        None if either currency is unknown; an amount too large to carry cents
+        at 28 digits comes back unrounded.
         """
         from_rate = self.rate(from_ccy, on)
         to_rate = self.rate(to_ccy, on)

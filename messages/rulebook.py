@@ -46,8 +46,11 @@ VAGUE_DESCRIPTIONS = frozenset(
 )  # fmt: skip
 PLACEHOLDERS = frozenset({"test", "n/a", "na", "xxx", "asdf", "tbd", "unknown", "-", "."})
 _FOLDED_PLACEHOLDERS = frozenset({"test", "n a", "na", "xxx", "asdf", "tbd", "unknown"})
+_LONGEST_PLACEHOLDER = 16  # "unknown" or "n / a" with some padding inside
+_LONGEST_VAGUE = 64  # a stop word padded with punctuation still counts
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1{3,}", re.IGNORECASE)
 _HAS_ALNUM = re.compile(r"[^\W_]")
+_NOT_DIGIT = re.compile(r"\D")
 _E123 = re.compile(r"^\+([1-9]\d{0,2})(?: ?\d)+$")
 
 
@@ -82,7 +85,11 @@ class _Collector:
 def garbage_reason(text: str, *, digits_allowed: bool = False) -> str | None:
     """Why `text` looks like filler rather than data, or None when it looks real."""
     stripped = text.strip()
-    if stripped.casefold() in PLACEHOLDERS or fold(stripped) in _FOLDED_PLACEHOLDERS:
+    # Placeholders are short; folding every text would be wasted work.
+    if len(stripped) <= _LONGEST_PLACEHOLDER and (
+        stripped.casefold() in PLACEHOLDERS
+        or (not stripped.isalnum() and fold(stripped) in _FOLDED_PLACEHOLDERS)
+    ):
         return "is a placeholder"
     if not _HAS_ALNUM.search(stripped):
         return "has only punctuation or symbols"
@@ -95,6 +102,8 @@ def garbage_reason(text: str, *, digits_allowed: bool = False) -> str | None:
 
 
 def is_vague(description: str, category: str | None) -> bool:
+    if len(description) > _LONGEST_VAGUE:
+        return False
     folded = fold(description)
     if folded in VAGUE_DESCRIPTIONS:
         return True
@@ -105,13 +114,12 @@ def phone_problem(phone: str) -> str | None:
     match = _E123.match(phone.strip())
     if match is None:
         return "is not in E.123 international form (+CC NNN NNNN)"
-    digits = sum(ch.isdigit() for ch in phone)
+    digits = len(_NOT_DIGIT.sub("", phone))
     if not 8 <= digits <= 15:
         return f"has {digits} digits; international numbers have 8 to 15"
     cc = match.group(1)
     if not any(int(cc[:n]) in COUNTRY_CODE_TO_REGION_CODE for n in range(1, len(cc) + 1)):
         return f"starts with +{cc}, which is not an ITU country calling code"
-    # The regex may have swallowed part of the national number into the country code group.
     return None
 
 

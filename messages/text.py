@@ -15,6 +15,7 @@ import unicodedata
 from anyascii import anyascii
 
 _SPACES = re.compile(r"\s+")
+_UNTIDY_SPACE = re.compile(r"\s\s|[^\S ]")
 _NON_WORD = re.compile(r"[^0-9a-z ]+")
 
 #: Legal-form tokens dropped from names before keying (after punctuation removal).
@@ -32,14 +33,18 @@ def clean(text: str | None) -> str | None:
     """NFC, trimmed, internal whitespace collapsed; blank becomes None. Idempotent."""
     if text is None:
         return None
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
-    return text or None
+    # Fast path: most values are already NFC with single spaces.
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if _UNTIDY_SPACE.search(text) is not None:
+        text = _SPACES.sub(" ", text)
+    return text.strip() or None
 
 
 def fold(text: str) -> str:
     """Lower-case ASCII words only: the comparison form for keys and word lists."""
-    ascii_text = anyascii(unicodedata.normalize("NFKD", text)).casefold()
-    return _SPACES.sub(" ", _NON_WORD.sub(" ", ascii_text)).strip()
+    ascii_text = text if text.isascii() else anyascii(unicodedata.normalize("NFKD", text))
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", ascii_text.casefold())).strip()
 
 
 def name_key(name: str) -> str:

@@ -74,7 +74,7 @@ def _inspect(data: bytes, limits: XmlLimits, kinds: dict[str, _Kind]) -> Envelop
             AdapterCode.XML_MALFORMED, f"root element is {tag!r}; expected {expected}", "/"
         )
     version = root.get("version")
-    if version not in kind.versions:
+    if version is None or version not in kind.versions:
         found = "no version attribute" if version is None else f"version {version!r}"
         raise AdapterError(
             AdapterCode.XML_MALFORMED,

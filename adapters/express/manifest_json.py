@@ -1,0 +1,266 @@
+"""Express manifest JSON to and from `Manifest`.
+
+Numbers are read as Decimal (`parse_float=Decimal`), never float, so 49.90 stays
+49.90. Types are strict: a number where text belongs (an HS code or postcode sent
+as a number loses its leading zeros) or text where a number belongs is refused
+with its JSON path, and so is an unknown key (a misspelt key would lose its data).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+from adapters._party import PARTY_FIELDS
+from adapters._values import clean, format_datetime, format_decimal, parse_datetime
+from adapters.errors import AdapterCode, AdapterError
+from adapters.express.model import (
+    Manifest,
+    ManifestLine,
+    ManifestParty,
+    Shipment,
+    carrier_problem,
+)
+
+JsonValue: TypeAlias = (
+    None | bool | int | str | Decimal | list["JsonValue"] | dict[str, "JsonValue"]
+)
+
+
+def _fail(message: str, location: str) -> AdapterError:
+    return AdapterError(AdapterCode.MANIFEST_INVALID, message, location)
+
+
+def _kind(value: object) -> str:
+    """How JSON would name the type of `value`, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {json.dumps(value)}"
+    if isinstance(value, int | Decimal):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+# ---------------------------------------------------------------- scalar readers
+
+
+def _text(value: object, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return clean(value)
+    raise _fail(f"expected a string, got {_kind(value)}", where)
+
+
+def _decimal(value: object, where: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return Decimal(value)
+    raise _fail(f"expected a number, got {_kind(value)}", where)
+
+
+def _int(value: object, where: str) -> int | None:
+    number = _decimal(value, where)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise _fail(f"expected a whole number, got {number}", where)
+    return int(number)
+
+
+def _datetime(value: object, where: str) -> datetime | None:
+    text = _text(value, where)
+    if text is None:
+        return None
+    try:
+        return parse_datetime(text)
+    except ValueError as exc:
+        raise _fail(str(exc), where) from None
+
+
+Reader = Callable[[object, str], Any]
+
+
+def _object(value: object, where: str, readers: Mapping[str, Reader]) -> dict[str, Any]:
+    """Read every key of a JSON object with its reader; absent keys read as null."""
+    if not isinstance(value, dict):
+        raise _fail(f"expected an object, got {_kind(value)}", where)
+    unknown = [key for key in value if key not in readers]
+    if unknown:
+        raise _fail(
+            f"unknown keys {', '.join(map(repr, unknown))} (known: {', '.join(readers)})", where
+        )
+    return {key: read(value.get(key), _member(where, key)) for key, read in readers.items()}
+
+
+def _member(where: str, key: str) -> str:
+    return key if where == "$" else f"{where}.{key}"
+
+
+def _array(value: object, where: str) -> list[object]:
+    if value is None:
+        raise _fail("is missing; expected an array", where)
+    if not isinstance(value, list):
+        raise _fail(f"expected an array, got {_kind(value)}", where)
+    return value
+
+
+# ---------------------------------------------------------------- structure
+
+
+def _party(value: object, where: str) -> ManifestParty | None:
+    if value is None:
+        return None
+    party = ManifestParty(**_object(value, where, dict.fromkeys(PARTY_FIELDS, _text)))
+    # An object with nothing in it is the same as no party (as an empty XML element).
+    return None if party == ManifestParty() else party
+
+
+_LINE: dict[str, Reader] = {
+    "description": _text,
+    "hs_code": _text,
+    "quantity": _int,
+    "net_weight_kg": _decimal,
+    "value": _decimal,
+    "origin": _text,
+}
+
+
+def _lines(value: object, where: str) -> tuple[ManifestLine, ...]:
+    return tuple(
+        ManifestLine(**_object(line, f"{where}[{i}]", _LINE))
+        for i, line in enumerate(_array(value, where))
+    )
+
+
+_SHIPMENT: dict[str, Reader] = {
+    "hawb": _text,
+    "shipper": _party,
+    "consignee": _party,
+    "pieces": _int,
+    "gross_weight_kg": _decimal,
+    "value": _decimal,
+    "currency": _text,
+    "ioss": _text,
+    "category": _text,
+    "lines": _lines,
+}
+
+
+def _shipments(value: object, where: str) -> tuple[Shipment, ...]:
+    items = _array(value, where)
+    if not items:
+        raise _fail("is empty; a manifest has at least one shipment", where)
+    return tuple(
+        Shipment(**_object(item, f"{where}[{i}]", _SHIPMENT)) for i, item in enumerate(items)
+    )
+
+
+_MANIFEST: dict[str, Reader] = {
+    "carrier": _text,
+    "manifest_id": _text,
+    "master_awb": _text,
+    "flight": _text,
+    "departure": _datetime,
+    "arrival": _datetime,
+    "shipments": _shipments,
+}
+
+
+def _reject_constant(name: str) -> Decimal:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def manifest_from_json(data: bytes | str) -> Manifest:
+    """Parse a manifest. Raises AdapterError (MANIFEST_INVALID) with a JSON path such as
+    `shipments[2].lines[0].value` for anything that is not the manifest structure."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        document = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise _fail(f"manifest is not UTF-8: {exc}", "$") from None
+    except ValueError as exc:  # JSONDecodeError is a ValueError
+        raise _fail(f"manifest is not valid JSON: {exc}", "$") from None
+    except RecursionError:
+        raise _fail("manifest is nested too deeply to be a manifest", "$") from None
+    if not isinstance(document, dict):
+        raise _fail(f"expected a manifest object, got {_kind(document)}", "$")
+    fields = _object(document, "$", _MANIFEST)
+    if (problem := carrier_problem(fields["carrier"])) is not None:
+        raise _fail(problem, "carrier")
+    if fields["manifest_id"] is None:
+        raise _fail("manifest_id is missing; it becomes the MessageId", "manifest_id")
+    return Manifest(**fields)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def manifest_to_json(manifest: Manifest) -> bytes:
+    """UTF-8 JSON that `manifest_from_json` reads back to an equal manifest; amounts and
+    weights are written as exact JSON numbers."""
+    document: dict[str, JsonValue] = {
+        "carrier": manifest.carrier,
+        "manifest_id": manifest.manifest_id,
+        "master_awb": manifest.master_awb,
+        "flight": manifest.flight,
+        "departure": _when(manifest.departure),
+        "arrival": _when(manifest.arrival),
+        "shipments": [_shipment_json(s) for s in manifest.shipments],
+    }
+    return (_dump(document, 0) + "\n").encode()
+
+
+def _shipment_json(shipment: Shipment) -> dict[str, JsonValue]:
+    out: dict[str, JsonValue] = {
+        "hawb": shipment.hawb,
+        "shipper": _party_json(shipment.shipper),
+        "consignee": _party_json(shipment.consignee),
+        "pieces": shipment.pieces,
+        "gross_weight_kg": shipment.gross_weight_kg,
+        "value": shipment.value,
+        "currency": shipment.currency,
+        "ioss": shipment.ioss,
+    }
+    if shipment.category is not None:
+        out["category"] = shipment.category
+    out["lines"] = [
+        {
+            "description": line.description,
+            "hs_code": line.hs_code,
+            "quantity": line.quantity,
+            "net_weight_kg": line.net_weight_kg,
+            "value": line.value,
+            "origin": line.origin,
+        }
+        for line in shipment.lines
+    ]
+    return out
+
+
+def _party_json(party: ManifestParty | None) -> JsonValue:
+    return None if party is None else dict(party.as_dict())
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else format_datetime(value)
+
+
+def _dump(value: JsonValue, level: int) -> str:
+    """json.dumps, except that Decimal is written as a number (json would need float)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be written as a JSON number")
+        return format_decimal(value)
+    pad, end = "\n" + "  " * (level + 1), "\n" + "  " * level
+    if isinstance(value, dict) and value:
+        members = (f"{pad}{json.dumps(k)}: {_dump(v, level + 1)}" for k, v in value.items())
+        return "{" + ",".join(members) + end + "}"
+    if isinstance(value, list) and value:
+        return "[" + ",".join(f"{pad}{_dump(v, level + 1)}" for v in value) + end + "]"
+    return json.dumps(value, ensure_ascii=False)
