@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from adapters._values import clean, parse_datetime, parse_decimal, parse_int
+from adapters._values import clean, parse_datetime, parse_decimal, parse_int, text_problem
 from adapters.errors import AdapterCode, AdapterError
 
 T = TypeVar("T")
@@ -69,7 +69,7 @@ def read_rows(text: str, *, required: Sequence[str], optional: Sequence[str] = (
     """Parse CSV `text` whose header must hold every `required` column and may hold `optional`
     ones. Unknown columns are refused (a misspelt column would otherwise lose its data);
     rows whose cells are all blank are skipped."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     try:
         header = next(reader, None)
         if header is None:
@@ -88,7 +88,12 @@ def read_rows(text: str, *, required: Sequence[str], optional: Sequence[str] = (
                     f"row {number}",
                 )
             cells: dict[str, str | None] = dict.fromkeys(optional)
-            cells.update(zip(columns, map(clean, record), strict=True))
+            for column, cell in zip(columns, record, strict=True):
+                if (problem := text_problem(cell)) is not None:
+                    raise AdapterError(
+                        AdapterCode.CSV_INVALID, problem, f"row {number}, column {column}"
+                    )
+                cells[column] = clean(cell)
             rows.append(Row(number, cells))
     except csv.Error as exc:
         raise AdapterError(

@@ -136,4 +136,3 @@ def check_message(
             )
         result.items.append(check)
     return result
-

@@ -19,13 +19,10 @@ from messages.errors import MessageRejected
 from messages.findings import Code
 from messages.models import (
     Address,
-    ContentPiece,
-    CusitmHeader,
     CusitmMessage,
     CusrspHeader,
     CusrspMessage,
     DeclaredItem,
-    ItmattHeader,
     ItmattMessage,
     MessageFunction,
     Money,
@@ -276,9 +273,7 @@ def _header_fields(el: etree._Element | None) -> dict[str, Any]:
         elif name == "CustomsOffice":
             fields["customs_office"] = _text(child)
         elif name in ("PreparedAt", "ExpectedArrival"):
-            fields["prepared_at" if name == "PreparedAt" else "expected_arrival"] = _datetime(
-                child
-            )
+            fields["prepared_at" if name == "PreparedAt" else "expected_arrival"] = _datetime(child)
         elif name == "TransportDocument":
             doc_type, value = child.get("type"), _text(child)
             if doc_type in ("AWB", "RECEPTACLE", "DISPATCH") and value is not None:
@@ -364,7 +359,9 @@ def cusrsp_from_tree(root: etree._Element) -> CusrspMessage:
                 reasons=[child.text or "" for child in el.iterfind(f"{ns}Reason")],
                 errors=[
                     ResponseError(
-                        code=child.get("code", ""), path=child.get("path", ""), text=child.text or ""
+                        code=child.get("code", ""),
+                        path=child.get("path", ""),
+                        text=child.text or "",
                     )
                     for child in el.iterfind(f"{ns}Error")
                 ],
@@ -518,7 +515,7 @@ def _serialise(root: etree._Element) -> bytes:
 
 def encode_itmatt(msg: ItmattMessage) -> bytes:
     w = _Writer(ITMATT_NS)
-    root = etree.Element(w.ns + "ITMATT", nsmap={None: ITMATT_NS})
+    root = etree.Element(w.ns + "ITMATT", nsmap={None: ITMATT_NS})  # type: ignore[dict-item]
     root.set("version", msg.version)
     h = w.el(root, "Header")
     w.text(h, "MessageId", msg.header.message_id)
@@ -534,7 +531,7 @@ def encode_itmatt(msg: ItmattMessage) -> bytes:
 
 def encode_cusitm(msg: CusitmMessage) -> bytes:
     w = _Writer(CUSITM_NS)
-    root = etree.Element(w.ns + "CUSITM", nsmap={None: CUSITM_NS})
+    root = etree.Element(w.ns + "CUSITM", nsmap={None: CUSITM_NS})  # type: ignore[dict-item]
     root.set("version", msg.version)
     h = w.el(root, "Header")
     w.text(h, "MessageId", msg.header.message_id)
@@ -554,7 +551,7 @@ def encode_cusitm(msg: CusitmMessage) -> bytes:
 
 def encode_cusrsp(msg: CusrspMessage) -> bytes:
     w = _Writer(CUSRSP_NS)
-    root = etree.Element(w.ns + "CUSRSP", nsmap={None: CUSRSP_NS})
+    root = etree.Element(w.ns + "CUSRSP", nsmap={None: CUSRSP_NS})  # type: ignore[dict-item]
     root.set("version", msg.version)
     h = w.el(root, "Header")
     w.text(h, "MessageId", msg.header.message_id)

@@ -192,7 +192,9 @@ def validate_item(item: DeclaredItem, ctx: ItemContext | None = None) -> list[Fi
             reason = garbage_reason(piece.description)
             if reason is not None:
                 out.add(
-                    Code.TEXT_GARBAGE, f"{lp}/Description", f"Description {piece.description!r} {reason}"
+                    Code.TEXT_GARBAGE,
+                    f"{lp}/Description",
+                    f"Description {piece.description!r} {reason}",
                 )
         if piece.net_weight is None:
             out.add(Code.MANDATORY_MISSING, f"{lp}/NetWeight", "NetWeight is missing")
@@ -277,7 +279,9 @@ def _check_party(party: Party | None, path: str, role: str, out: _Collector) -> 
         texts += [(f"Line[{n}]", line, True) for n, line in enumerate(address.lines, start=1)]
         for element, value, digits_ok in texts:
             if value is not None and (reason := garbage_reason(value, digits_allowed=digits_ok)):
-                out.add(Code.TEXT_GARBAGE, f"{ap}/{element}", f"{role} {element} {value!r} {reason}")
+                out.add(
+                    Code.TEXT_GARBAGE, f"{ap}/{element}", f"{role} {element} {value!r} {reason}"
+                )
     if party.phone is not None and (problem := phone_problem(party.phone)) is not None:
         out.add(Code.PHONE_FORMAT, f"{path}/Phone", f"{role} phone {party.phone!r} {problem}")
 

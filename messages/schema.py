@@ -9,9 +9,11 @@ so the finding lands on the right item.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import as_file, files
+from typing import Any, cast
 
 from lxml import etree
 
@@ -75,7 +77,7 @@ def validate_tree(root: etree._Element, schema_file: str) -> SchemaReport:
     if xsd.validate(root):
         return report
     doc = root.getroottree()
-    for error in xsd.error_log:
+    for error in cast(Iterable[Any], xsd.error_log):  # lxml-stubs lag lxml 6 here
         text = _NS_IN_MESSAGE.sub("", error.message)
         found = doc.xpath(error.path) if error.path else []
         target = found[0] if isinstance(found, list) and found else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta, timezone
-from decimal import Decimal
 
 from hypothesis import strategies as st
 

@@ -9,9 +9,8 @@ bad check digit: the validate stage reports AWB_CHECK_DIGIT to the carrier.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from adapters._party import make_party
+from adapters._parts import make_money, make_party
 from adapters.errors import AdapterCode, AdapterError
 from adapters.express.manifest_csv import manifest_from_csv, manifest_to_csv
 from adapters.express.manifest_json import manifest_from_json, manifest_to_json
@@ -29,7 +28,6 @@ from messages.models import (
     CusitmMessage,
     DeclaredItem,
     MessageFunction,
-    Money,
     Party,
     TransportDocument,
 )
@@ -88,7 +86,7 @@ def _item(shipment: Shipment, departure: datetime | None) -> DeclaredItem:
         mail_class="C",
         declaration_form="CN23",
         category=shipment.category or DEFAULT_CATEGORY,
-        total_value=_money(shipment.value, shipment.currency),
+        total_value=make_money(shipment.value, shipment.currency),
         total_gross_weight=shipment.gross_weight_kg,
         sender=_party(shipment.shipper),
         addressee=_party(shipment.consignee, ioss=shipment.ioss),
@@ -113,13 +111,7 @@ def _piece(index: int, line: ManifestLine, currency: str | None) -> ContentPiece
         description=line.description,
         quantity=line.quantity,
         net_weight=line.net_weight_kg,
-        value=_money(line.value, currency),
+        value=make_money(line.value, currency),
         hs_code=line.hs_code,
         origin_country=line.origin,
     )
-
-
-def _money(amount: Decimal | None, currency: str | None) -> Money | None:
-    if amount is None and currency is None:
-        return None
-    return Money(amount=amount, currency=currency)

@@ -8,12 +8,10 @@ shipment without lines is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from adapters._party import PARTY_FIELDS
+from adapters._parts import PARTY_FIELDS
 from adapters._table import Row, read_rows, write_rows
 from adapters._values import format_datetime, format_decimal
+from adapters._values import format_optional as _opt
 from adapters.errors import AdapterCode, AdapterError
 from adapters.express.model import (
     Manifest,
@@ -41,8 +39,6 @@ REQUIRED_COLUMNS = (*MANIFEST_COLUMNS, *SHIPMENT_COLUMNS, *LINE_COLUMNS)
 #: Shipment-level; blank means the CUSITM default SALE_OF_GOODS.
 OPTIONAL_COLUMNS = ("category",)
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-
-T = TypeVar("T")
 
 
 def manifest_from_csv(text: str) -> Manifest:
@@ -178,7 +174,3 @@ def _line_cells(line: ManifestLine) -> dict[str, str | None]:
         "line_value": _opt(line.value, format_decimal),
         "origin": line.origin,
     }
-
-
-def _opt(value: T | None, fmt: Callable[[T], str]) -> str | None:
-    return None if value is None else fmt(value)

@@ -14,8 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-from adapters._party import PARTY_FIELDS
-from adapters._values import clean, format_datetime, format_decimal, parse_datetime
+from adapters._parts import PARTY_FIELDS
+from adapters._values import (
+    clean,
+    format_datetime,
+    format_decimal,
+    parse_datetime,
+    text_problem,
+)
 from adapters.errors import AdapterCode, AdapterError
 from adapters.express.model import (
     Manifest,
@@ -51,7 +57,11 @@ def _kind(value: object) -> str:
 
 
 def _text(value: object, where: str) -> str | None:
-    if value is None or isinstance(value, str):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if (problem := text_problem(value)) is not None:
+            raise _fail(problem, where)
         return clean(value)
     raise _fail(f"expected a string, got {_kind(value)}", where)
 

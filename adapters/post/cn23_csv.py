@@ -9,14 +9,14 @@ defaults. One `currency` column applies to every amount of the item.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar, get_args
+from typing import get_args
 
-from adapters._party import PARTY_FIELDS, flatten_party, make_party
+from adapters._parts import PARTY_FIELDS, flatten_party, make_money, make_party
 from adapters._table import Row, read_rows, write_rows
 from adapters._values import format_datetime, format_decimal
+from adapters._values import format_optional as _opt
 from adapters.errors import AdapterCode, AdapterError
 from messages.models import (
     ContentPiece,
@@ -55,7 +55,6 @@ OPTIONAL_COLUMNS = ("id_type", "insured_value", "invoice_number", "comments")
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 
 _ID_TYPES: tuple[str, ...] = get_args(IdType)
-T = TypeVar("T")
 
 
 def cn23_csv_to_itmatt(
@@ -120,7 +119,7 @@ def _item(rows: list[Row]) -> DeclaredItem:
         declaration_form=first.text("declaration_form"),
         category=first.text("category"),
         category_explanation=first.text("category_explanation"),
-        total_value=_money(first.decimal("total_value"), currency),
+        total_value=make_money(first.decimal("total_value"), currency),
         total_gross_weight=first.decimal("total_gross_weight"),
         postal_charges=_charge(first.decimal("postal_charges"), currency),
         insured_value=_charge(first.decimal("insured_value"), currency),
@@ -138,17 +137,10 @@ def _piece(row: Row, index: int, currency: str | None) -> ContentPiece:
         description=row.text("description"),
         quantity=row.integer("quantity"),
         net_weight=row.decimal("net_weight"),
-        value=_money(row.decimal("value"), currency),
+        value=make_money(row.decimal("value"), currency),
         hs_code=row.text("hs_code"),
         origin_country=row.text("origin_country"),
     )
-
-
-def _money(amount: Decimal | None, currency: str | None) -> Money | None:
-    """A declared amount; a currency without amount is kept (the rulebook reports the gap)."""
-    if amount is None and currency is None:
-        return None
-    return Money(amount=amount, currency=currency)
 
 
 def _charge(amount: Decimal | None, currency: str | None) -> Money | None:
@@ -227,7 +219,3 @@ def _item_rows(item: DeclaredItem) -> list[dict[str, str | None]]:
 
 def _amount(money: Money | None) -> str | None:
     return None if money is None or money.amount is None else format_decimal(money.amount)
-
-
-def _opt(value: T | None, fmt: Callable[[T], str]) -> str | None:
-    return None if value is None else fmt(value)

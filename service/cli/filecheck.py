@@ -21,7 +21,6 @@ from messages.findings import Code, Finding
 from messages.schema import validate_tree
 from messages.xml import parse_untrusted
 
-
 #: Offline checks have no receiving office; CustomsOffice only needs to be present.
 OFFLINE_CUSTOMS_OFFICE = "OFFLINE"
 
@@ -118,11 +117,17 @@ def _check_converted(name: str, kind: str, data: bytes) -> FileReport:
             if kind == "MANIFEST_JSON"
             else manifest_from_csv(data.decode("utf-8-sig"))
         )
+        prepared_at = manifest.departure or manifest.arrival
+        if prepared_at is None:
+            missing = Finding.of(
+                Code.MANDATORY_MISSING, "departure", "manifest has neither departure nor arrival"
+            )
+            return FileReport(name, kind, findings=[missing])
         message = manifest_to_cusitm(
-            manifest, customs_office=OFFLINE_CUSTOMS_OFFICE, prepared_at=manifest.departure
+            manifest, customs_office=OFFLINE_CUSTOMS_OFFICE, prepared_at=prepared_at
         )
     except AdapterError as exc:
-        code = Code.AWB_CHECK_DIGIT if exc.code == Code.AWB_CHECK_DIGIT else Code.SCHEMA
+        code = Code.AWB_CHECK_DIGIT if exc.code.value == "AWB_CHECK_DIGIT" else Code.SCHEMA
         return FileReport(
             name, kind, findings=[Finding.of(code, exc.location, f"{exc.code}: {exc.message}")]
         )

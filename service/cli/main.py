@@ -51,6 +51,31 @@ def validate(
     raise typer.Exit(EXIT_FINDINGS if any_error else EXIT_OK)
 
 
+@app.command()
+def generate(
+    items: Annotated[int, typer.Option(help="number of items to generate")] = 1000,
+    seed: Annotated[int, typer.Option(help="same seed, same bytes")] = 1,
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("out/traffic"),
+    defects: Annotated[
+        bool, typer.Option(help="inject one validation defect into some items, labelled")
+    ] = False,
+    defect_rate: Annotated[float, typer.Option(help="share of items with a defect")] = 0.1,
+    items_per_message: Annotated[int, typer.Option(help="items per ITMATT/CUSITM")] = 50,
+) -> None:
+    """Write realistic, reproducible ITMATT/CUSITM/manifest traffic with labels.jsonl."""
+    from adapters.generator import GeneratorOptions, write_traffic
+
+    options = GeneratorOptions(
+        items=items,
+        seed=seed,
+        defects=defects,
+        defect_rate=defect_rate,
+        items_per_message=items_per_message,
+    )
+    summary = write_traffic(out, options)
+    Console(highlight=False).print(f"wrote {summary} to {out}")
+
+
 def _print_report(console: Console, report: FileReport) -> None:
     errors = sum(f.is_error for f in report.findings)
     warnings = len(report.findings) - errors

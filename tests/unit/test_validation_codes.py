@@ -81,14 +81,10 @@ CASES = [
     Case(
         "CURRENCY_CODE",
         lambda: itmatt_bytes(
-            b.item(
-                total_value=eur("39.90", "RMB"), contents=[b.piece(value=eur("39.90", "RMB"))]
-            )
+            b.item(total_value=eur("39.90", "RMB"), contents=[b.piece(value=eur("39.90", "RMB"))])
         ),
         lambda: itmatt_bytes(
-            b.item(
-                total_value=eur("39.90", "CNY"), contents=[b.piece(value=eur("39.90", "CNY"))]
-            )
+            b.item(total_value=eur("39.90", "CNY"), contents=[b.piece(value=eur("39.90", "CNY"))])
         ),
     ),
     Case(
@@ -247,7 +243,9 @@ def test_legacy_layout_decodes_to_the_same_canonical_party() -> None:
         address=Address(lines=["Hauptstraße 5"], postcode="10115", city="Berlin", country="DE")
     )
     legacy_sender = b.sender(
-        address=Address(lines=["1001 Shennan Road"], postcode="518000", city="Shenzhen", country="CN")
+        address=Address(
+            lines=["1001 Shennan Road"], postcode="518000", city="Shenzhen", country="CN"
+        )
     )
     legacy_item = b.item(sender=legacy_sender, addressee=legacy_addressee)
     legacy = check_message(itmatt_bytes(legacy_item, version="1.1"))

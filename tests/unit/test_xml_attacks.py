@@ -54,7 +54,9 @@ def refused_code(data: bytes, limits: XmlLimits | None = None) -> str:
 
 def itmatt_with(prefix: bytes = b"", body_entity: bytes = b"") -> bytes:
     xml = encode_itmatt(b.itmatt())
-    xml = xml.replace(b"<?xml version='1.0' encoding='UTF-8'?>\n", b'<?xml version="1.0"?>\n' + prefix)
+    xml = xml.replace(
+        b"<?xml version='1.0' encoding='UTF-8'?>\n", b'<?xml version="1.0"?>\n' + prefix
+    )
     return xml.replace(b"<Name>Anna M", b"<Name>" + body_entity + b"Anna M")
 
 
@@ -88,10 +90,10 @@ def test_parameter_entity_network_fetch_is_refused(listener: socket.socket) -> N
 
 def test_billion_laughs_is_refused_before_expansion() -> None:
     entities = b'<!ENTITY lol "lol">' + b"".join(
-        b"<!ENTITY lol%d \"%s\">" % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
         for i in range(1, 10)
     )
-    data = b"<?xml version=\"1.0\"?><!DOCTYPE lolz [" + entities + b"]><lolz>&lol9;</lolz>"
+    data = b'<?xml version="1.0"?><!DOCTYPE lolz [' + entities + b"]><lolz>&lol9;</lolz>"
     assert refused_code(data) == "XML_FORBIDDEN"
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from adapters.errors import AdapterCode, AdapterError
 from adapters.post import cn23_csv_to_itmatt, itmatt_to_cn23_csv
 from adapters.post.cn23_csv import COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from messages.check import check_message
 from messages.codec import decode_itmatt, encode_itmatt
 from messages.models import (
     Address,
@@ -91,7 +92,7 @@ PIECE_A2 = {
     "origin_country": "CN",
 }
 ITEM_B = ITEM_A | {
-    "item_id": "RR987654324CN",
+    "item_id": "RR987654326CN",
     "category": "GIFT",
     "total_value": "15",
     "postal_charges": "",
@@ -217,7 +218,7 @@ def test_maps_every_field_of_an_item() -> None:
 
 def test_rows_group_by_item_id_in_order_of_first_appearance() -> None:
     msg = convert(SAMPLE)
-    assert [item.item_id for item in msg.items] == ["RR123456785CN", "RR987654324CN"]
+    assert [item.item_id for item in msg.items] == ["RR123456785CN", "RR987654326CN"]
     assert [p.description for p in msg.items[0].contents] == [
         "Men's cotton T-shirt",
         'Phone case, "slim"',
@@ -287,6 +288,7 @@ def test_unknown_column_is_refused_not_dropped() -> None:
         ("value", "NaN", "'NaN' is not a decimal number"),
         ("postal_charges", "€4", "'€4' is not a decimal number"),
         ("quantity", "2.5", "'2.5' is not a whole number"),
+        ("quantity", "\u0663", "'\u0663' is not a whole number"),
         ("posting_datetime", "yesterday", "'yesterday' is not an ISO 8601 date-time"),
         ("posting_datetime", "2026-11-21T09:00:00", "has no UTC offset"),
     ],
@@ -323,6 +325,8 @@ def test_blank_item_id_is_refused() -> None:
         ),
         (to_csv([ITEM_A]).replace("item_id,", "item_id,item_id,", 1), "row 1", "duplicate"),
         (to_csv([ITEM_A | {"id_type": "UPU"}], COLUMNS), "row 2, column id_type", "'UPU'"),
+        (to_csv([ITEM_A | {"description": "a\x00b"}]), "row 2, column description", "U+0000"),
+        (SAMPLE + 'RR1,"unterminated\n', "row 5", "CSV is not readable: unexpected end"),
     ],
 )
 def test_structural_errors(text: str, location: str, expected: str) -> None:
@@ -334,6 +338,12 @@ def test_structural_errors(text: str, location: str, expected: str) -> None:
 def test_round_trip_through_the_codec() -> None:
     msg = convert(SAMPLE)
     assert decode_itmatt(encode_itmatt(msg)) == msg
+
+
+def test_converted_sample_passes_schema_and_rulebook() -> None:
+    result = check_message(encode_itmatt(convert(SAMPLE)))
+    assert result.all_findings() == []
+    assert [check.item is not None for check in result.items] == [True, True]
 
 
 def test_inverse_round_trip() -> None:

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.errors import AdapterCode, AdapterError
 from adapters.express import (
@@ -25,7 +27,9 @@ from adapters.express import (
     manifest_to_json,
 )
 from adapters.express.manifest_csv import COLUMNS, REQUIRED_COLUMNS
+from messages.check import check_message
 from messages.codec import decode_cusitm, encode_cusitm
+from messages.findings import Code
 from messages.models import (
     Address,
     ContentPiece,
@@ -332,6 +336,20 @@ def test_bad_master_awb_is_kept_and_reported_not_raised() -> None:
     assert manifest_from_csv(manifest_to_csv(manifest)).master_awb == "176-12345676"
 
 
+def test_bad_master_awb_reaches_the_validate_stage_as_a_finding() -> None:
+    data = MANIFEST_JSON.replace(b"176-12345675", b"176-12345676")
+    result = check_message(encode_cusitm(to_cusitm(manifest_from_json(data))))
+    assert [(f.code, f.path) for f in result.all_findings()] == [
+        (Code.AWB_CHECK_DIGIT, "Header/TransportDocument")
+    ]
+
+
+def test_converted_manifest_passes_schema_and_rulebook() -> None:
+    result = check_message(encode_cusitm(EXPECTED))
+    assert result.all_findings() == []
+    assert all(check.item is not None for check in result.items)
+
+
 def test_good_manifest_has_no_problems() -> None:
     assert manifest_problems(manifest_from_json(MANIFEST_JSON)) == []
 
@@ -461,6 +479,11 @@ def delete(key: str) -> Any:
         (mutate(set_path(("shipments", 0, "hawbs"), "x")), "shipments[0]", "unknown keys 'hawbs'"),
         (mutate(set_path(("departure",), "2026-11-21T22:10:00")), "departure", "no UTC offset"),
         (mutate(set_path(("arrival",), 1763786400)), "arrival", "expected a string"),
+        (
+            mutate(set_path(("shipments", 0, "shipper", "name"), "Li\u0007")),
+            "shipments[0].shipper.name",
+            "contains the character U+0007, which XML cannot carry",
+        ),
         (mutate(set_path(("carrier",), "dhl")), "carrier", "'dhl' is not an operator code"),
         (mutate(delete("carrier")), "carrier", "carrier is missing"),
         (mutate(set_path(("manifest_id",), " ")), "manifest_id", "manifest_id is missing"),
@@ -556,3 +579,65 @@ def test_csv_inverse_refuses_what_it_cannot_carry(
 ) -> None:
     with pytest.raises(ValueError, match=expected):
         manifest_to_csv(Manifest(carrier="DHL", manifest_id="M", shipments=shipments))
+
+
+# ---------------------------------------------------------------- properties
+
+texts = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
+).map(str.strip).filter(bool) | st.sampled_from(["a,b", 'say "hi"', "ß€中", "0123"])
+maybe_text = st.none() | texts
+amounts = st.none() | st.decimals(
+    min_value=Decimal("-1000"), max_value=Decimal("100000"), places=3, allow_nan=False
+)
+when = st.none() | st.datetimes(timezones=st.sampled_from([UTC, CET, CST]))
+parties = st.none() | st.builds(ManifestParty, **dict.fromkeys(SHIPPER, maybe_text)).filter(
+    lambda p: p != ManifestParty()
+)
+lines = st.builds(
+    ManifestLine,
+    description=texts,
+    hs_code=maybe_text,
+    quantity=st.none() | st.integers(0, 10**6),
+    net_weight_kg=amounts,
+    value=amounts,
+    origin=maybe_text,
+)
+
+
+@st.composite
+def manifests(draw: st.DrawFn) -> Manifest:
+    hawbs = draw(st.lists(texts, min_size=1, max_size=4, unique=True))
+    shipments = tuple(
+        Shipment(
+            hawb=hawb,
+            shipper=draw(parties),
+            consignee=draw(parties),
+            pieces=draw(st.none() | st.integers(0, 99)),
+            gross_weight_kg=draw(amounts),
+            value=draw(amounts),
+            currency=draw(maybe_text),
+            ioss=draw(maybe_text),
+            category=draw(maybe_text),
+            lines=tuple(draw(st.lists(lines, max_size=3))),
+        )
+        for hawb in hawbs
+    )
+    return Manifest(
+        carrier=draw(st.from_regex(r"[A-Z]{3}[A-Z0-9]{0,3}", fullmatch=True)),
+        manifest_id=draw(texts),
+        master_awb=draw(maybe_text),
+        flight=draw(maybe_text),
+        departure=draw(when),
+        arrival=draw(when),
+        shipments=shipments,
+    )
+
+
+@settings(max_examples=75, deadline=None)
+@given(manifest=manifests())
+def test_any_manifest_round_trips_json_csv_and_cusitm(manifest: Manifest) -> None:
+    assert manifest_from_json(manifest_to_json(manifest)) == manifest
+    assert manifest_from_csv(manifest_to_csv(manifest)) == manifest
+    msg = to_cusitm(manifest)
+    assert decode_cusitm(encode_cusitm(msg)) == msg

@@ -53,7 +53,7 @@ ITMATT = b"""<?xml version="1.0" encoding="UTF-8"?>
     </ContentPiece>
   </Item>
   <Item>
-    <ItemId>RR987654324CN</ItemId>
+    <ItemId>RR987654326CN</ItemId>
   </Item>
 </ITMATT>
 """

@@ -1,10 +1,11 @@
-"""Flat party records (CSV columns, manifest objects) to and from `messages.models.Party`."""
+"""Flat records (CSV cells, manifest objects) to and from message parts: Party and Money."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
-from messages.models import Address, Party
+from messages.models import Address, Money, Party
 
 #: The flat party fields, in the order CN 23 CSV and express manifests list them.
 PARTY_FIELDS = (
@@ -60,3 +61,10 @@ def flatten_party(party: Party | None) -> dict[str, str | None]:
         "email": party.email,
         "tax_id": party.tax_id,
     }
+
+
+def make_money(amount: Decimal | None, currency: str | None) -> Money | None:
+    """A declared amount; a currency without amount is kept (the rulebook reports the gap)."""
+    if amount is None and currency is None:
+        return None
+    return Money(amount=amount, currency=currency)

@@ -1,0 +1,1 @@
+"""`make bench`: throughput benchmarks, figures and ratios measured side by side."""

@@ -1,0 +1,19 @@
+"""Run every benchmark: `python -m benchmarks [name ...]`."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import parse_validate
+
+BENCHMARKS = {"parse_validate": parse_validate.main}
+
+
+def main(argv: list[str]) -> None:
+    names = argv or list(BENCHMARKS)
+    for name in names:
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
