@@ -127,7 +127,8 @@ def _check_converted(name: str, kind: str, data: bytes) -> FileReport:
             manifest, customs_office=OFFLINE_CUSTOMS_OFFICE, prepared_at=prepared_at
         )
     except AdapterError as exc:
-        code = Code.AWB_CHECK_DIGIT if exc.code.value == "AWB_CHECK_DIGIT" else Code.SCHEMA
+        # A manifest that does not have the manifest's structure is the SCHEMA error of its format.
+        code = Code.XML_MALFORMED if exc.code.value == "XML_MALFORMED" else Code.SCHEMA
         return FileReport(
             name, kind, findings=[Finding.of(code, exc.location, f"{exc.code}: {exc.message}")]
         )
