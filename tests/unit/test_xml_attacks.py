@@ -184,3 +184,11 @@ def test_wrong_root_is_malformed_message_level() -> None:
 def test_wrong_namespace_is_malformed() -> None:
     data = encode_itmatt(b.itmatt()).replace(b"urn:aedex:msg:itmatt:1", b"urn:upu:itmatt")
     assert [f.code.value for f in check_message(data).findings] == ["XML_MALFORMED"]
+
+
+def test_deep_nesting_inside_a_real_itmatt_is_too_large_not_schema() -> None:
+    nested = b"<Comments>" + b"<x>" * 40 + b"</x>" * 40 + b"</Comments>"
+    data = encode_itmatt(b.itmatt()).replace(b"<Sender>", nested + b"<Sender>", 1)
+    result = check_message(data)
+    assert [f.code.value for f in result.findings] == ["XML_TOO_LARGE"]
+    assert result.items == []
