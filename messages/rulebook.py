@@ -45,7 +45,9 @@ VAGUE_DESCRIPTIONS = frozenset(
     }
 )  # fmt: skip
 PLACEHOLDERS = frozenset({"test", "n/a", "na", "xxx", "asdf", "tbd", "unknown", "-", "."})
-_FOLDED_PLACEHOLDERS = frozenset({"test", "n a", "na", "xxx", "asdf", "tbd", "unknown"})
+#: Placeholders with separators removed, so "N/A", "n. a." and "T.B.D." match too.
+_COMPACT_PLACEHOLDERS = frozenset({"test", "na", "xxx", "asdf", "tbd", "unknown"})
+_SEPARATORS = re.compile(r"[\W_]+")
 _LONGEST_PLACEHOLDER = 16  # "unknown" or "n / a" with some padding inside
 _LONGEST_VAGUE = 64  # a stop word padded with punctuation still counts
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1{3,}", re.IGNORECASE)
@@ -88,7 +90,7 @@ def garbage_reason(text: str, *, digits_allowed: bool = False) -> str | None:
     # Placeholders are short; folding every text would be wasted work.
     if len(stripped) <= _LONGEST_PLACEHOLDER and (
         stripped.casefold() in PLACEHOLDERS
-        or (not stripped.isalnum() and fold(stripped) in _FOLDED_PLACEHOLDERS)
+        or _SEPARATORS.sub("", stripped.casefold()) in _COMPACT_PLACEHOLDERS
     ):
         return "is a placeholder"
     if not _HAS_ALNUM.search(stripped):
