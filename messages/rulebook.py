@@ -299,9 +299,10 @@ def _check_hs(code: str | None, commercial: bool, path: str, out: _Collector) ->
         out.add(Code.HS_UNKNOWN, path, f"HSCode {code!r}: {code[:6]} is not an HS 2022 subheading")
 
 
-def _rate_day(item: DeclaredItem, ctx: ItemContext) -> date:
+def _rate_day(item: DeclaredItem, ctx: ItemContext) -> date | None:
+    """Event time picks the rate; with none, rate-based checks are skipped (never the wall clock)."""
     when = item.posting_datetime or ctx.received_at
-    return when.date() if when is not None else date.today()
+    return when.date() if when is not None else None
 
 
 def _check_totals(item: DeclaredItem, ctx: ItemContext, out: _Collector) -> None:
@@ -330,9 +331,9 @@ def _check_totals(item: DeclaredItem, ctx: ItemContext, out: _Collector) -> None
     )
     if known and values:
         _check_value_sum(item, ctx, out)
-    if item.declaration_form == "CN22" and total is not None and known:
+    day = _rate_day(item, ctx)
+    if item.declaration_form == "CN22" and total is not None and known and day is not None:
         rates = ctx.rates or RateTable.default()
-        day = _rate_day(item, ctx)
         limit = threshold(CN22_LIMIT, day)
         assert total.amount is not None and total.currency is not None
         in_limit_ccy = (
@@ -367,6 +368,8 @@ def _check_value_sum(item: DeclaredItem, ctx: ItemContext, out: _Collector) -> N
         return
     rates = ctx.rates or RateTable.default()
     day = _rate_day(item, ctx)
+    if day is None:
+        return
     total_eur = rates.to_eur(total.amount, total.currency, day)
     line_eur = [
         rates.to_eur(v.amount, v.currency, day)

@@ -9,6 +9,7 @@ what makes the labels exact.
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,24 +54,37 @@ def weighted(rng: random.Random, weights: dict[str, float]) -> str:
 
 
 class Identifiers:
-    """Item identifiers unique within one run: S10 for posts, 10-digit HAWBs for express."""
+    """Item identifiers unique within one run, without remembering them (memory stays flat
+    over millions of items): the k-th identifier's serial is an affine permutation of k,
+    so serials look random but never repeat."""
 
-    def __init__(self) -> None:
-        self._seen: set[str] = set()
+    _S10_SPACE = 10**8
+    _HAWB_SPACE = 9 * 10**9
+
+    def __init__(self, rng: random.Random) -> None:
+        self._count = 0
+        self._s10 = (_unit(rng, self._S10_SPACE), rng.randrange(self._S10_SPACE))
+        self._hawb = (_unit(rng, self._HAWB_SPACE), rng.randrange(self._HAWB_SPACE))
+
+    def _next(self, space: int, params: tuple[int, int]) -> int:
+        self._count += 1
+        factor, offset = params
+        return (factor * self._count + offset) % space
 
     def s10(self, rng: random.Random, mail_class: str, country: str) -> str:
-        while True:
-            item_id = s10.generate(rng, country, rng.choice(SERVICES[mail_class]))
-            if item_id not in self._seen:
-                self._seen.add(item_id)
-                return item_id
+        serial = self._next(self._S10_SPACE, self._s10)
+        return s10.make(rng.choice(SERVICES[mail_class]), serial, country)
 
     def hawb(self, rng: random.Random) -> str:
-        while True:
-            item_id = str(rng.randrange(10**9, 10**10))
-            if item_id not in self._seen:
-                self._seen.add(item_id)
-                return item_id
+        return str(10**9 + self._next(self._HAWB_SPACE, self._hawb))
+
+
+def _unit(rng: random.Random, modulus: int) -> int:
+    """A random multiplier coprime to `modulus`, so k -> factor*k mod modulus is a bijection."""
+    while True:
+        factor = rng.randrange(modulus // 10, modulus)
+        if math.gcd(factor, modulus) == 1:
+            return factor
 
 
 def pick_category(rng: random.Random, *, express: bool) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections import deque
 from collections.abc import Callable
+from functools import cache
 
 import phonenumbers
 from anyascii import anyascii
@@ -44,18 +46,24 @@ def fit(text: str | None, limit: int) -> str | None:
     return cut or None
 
 
+@cache
+def _mobile_shape(country: str) -> tuple[int, str]:
+    """ITU calling code and an example mobile number (national significant number)."""
+    example = phonenumbers.example_number_for_type(
+        country, phonenumbers.PhoneNumberType.MOBILE
+    ) or phonenumbers.example_number(country)
+    national = str(example.national_number) if example is not None else "1512345678"
+    return phonenumbers.country_code_for_region(country), national
+
+
 def e123_phone(country: str, rng: random.Random) -> str:
     """An E.123 international number, "+CC NNN NNNN", shaped like the country's mobiles.
 
     Faker's phone formats are national ("030 1234567", "(201) 555-0123"), which the
     PHONE_FORMAT rule rightly refuses, so numbers are built here from the ITU
-    calling code and the length of the country's example mobile number.
+    calling code and the example mobile number's prefix and length.
     """
-    calling_code = phonenumbers.country_code_for_region(country)
-    example = phonenumbers.example_number_for_type(
-        country, phonenumbers.PhoneNumberType.MOBILE
-    ) or phonenumbers.example_number(country)
-    national = str(example.national_number) if example is not None else "1512345678"
+    calling_code, national = _mobile_shape(country)
     digits = national[:2] + "".join(str(rng.randrange(10)) for _ in national[2:])
     groups = [digits[-4:]]
     rest = digits[:-4]
@@ -90,7 +98,7 @@ class PartyFactory:
     def _faker(self, country: Country, rng: random.Random) -> Faker:
         fake = self._fakers.get(country.locale)
         if fake is None:
-            fake = self._fakers[country.locale] = Faker(country.locale)
+            fake = self._fakers[country.locale] = _stable(Faker(country.locale))
         fake.seed_instance(rng.getrandbits(64))
         return fake
 
@@ -145,6 +153,20 @@ class PartyFactory:
         )
 
 
+def _stable(fake: Faker) -> Faker:
+    """`fake` with its draws independent of PYTHONHASHSEED.
+
+    Faker's it_IT address provider builds its city list from a set, so the same
+    seed picks a different city in every process; sorting it (on the provider
+    instance, not the shared class) makes the output reproducible.
+    """
+    for provider in fake.get_providers():
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list):
+            provider.cities = sorted(cities)
+    return fake
+
+
 def _ioss(rng: random.Random) -> str:
     return f"IM{rng.choice(_IOSS_STATES)}{rng.randrange(10**7):07d}"
 
@@ -167,26 +189,34 @@ def legacy_address(address: Address) -> Address:
     parts = (address.street, address.house_number)
     first = " ".join(p for p in (parts if street_first else parts[::-1]) if p)
     lines = [line for line in (fit(first, LINE_MAX), fit(address.region, LINE_MAX)) if line]
-    return Address(lines=lines, postcode=address.postcode, city=address.city, country=address.country)
+    return Address(
+        lines=lines, postcode=address.postcode, city=address.city, country=address.country
+    )
 
 
 class PartyPool:
     """Parties reused across items: the same buyer orders again, the same shop ships daily.
 
-    With probability `reuse` an existing party of the country is picked, earlier
-    ones more often (a few heavy buyers, many occasional ones); otherwise a new
-    one is made and joins the pool.
+    With probability `reuse` a recent party of the country is picked again, the
+    most recent ones most often (split consignments arrive close together, which
+    is what splitting windows look for); otherwise a new one is made. Only the
+    last `window` parties per country are kept, so memory stays flat on long runs.
     """
 
-    def __init__(self, make: Callable[[str, random.Random], Party], *, reuse: float) -> None:
+    def __init__(
+        self, make: Callable[[str, random.Random], Party], *, reuse: float, window: int = 200
+    ) -> None:
         self._make = make
         self._reuse = reuse
-        self._known: dict[str, list[Party]] = {}
+        self._window = window
+        self._recent: dict[str, deque[Party]] = {}
 
     def pick(self, country: str, rng: random.Random) -> Party:
-        known = self._known.setdefault(country, [])
-        if known and rng.random() < self._reuse:
-            return known[int(len(known) * rng.random() ** 2)]
+        recent = self._recent.get(country)
+        if recent is None:
+            recent = self._recent[country] = deque(maxlen=self._window)
+        if recent and rng.random() < self._reuse:
+            return recent[-1 - int(len(recent) * rng.random() ** 2)]
         party = self._make(country, rng)
-        known.append(party)
+        recent.append(party)
         return party

@@ -73,7 +73,12 @@ def generate(
         items_per_message=items_per_message,
     )
     summary = write_traffic(out, options)
-    Console(highlight=False).print(f"wrote {summary} to {out}")
+    files = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.files.items()))
+    Console(highlight=False).print(
+        f"wrote {summary.total_items} items to {out} ({files}); "
+        f"{summary.defective_items} items carry a defect, "
+        f"{summary.message_defects} hostile or broken messages; labels in {out / 'labels.jsonl'}"
+    )
 
 
 def _print_report(console: Console, report: FileReport) -> None:

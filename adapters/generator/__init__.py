@@ -1,0 +1,17 @@
+"""Reproducible synthetic AED traffic with labelled ground truth (`aedex generate`)."""
+
+from adapters.generator.intake import message_xml
+from adapters.generator.output import Envelope, GeneratedFile, Label
+from adapters.generator.traffic import GeneratorOptions, generate
+from adapters.generator.writer import TrafficSummary, write_traffic
+
+__all__ = [
+    "Envelope",
+    "GeneratedFile",
+    "GeneratorOptions",
+    "Label",
+    "TrafficSummary",
+    "generate",
+    "message_xml",
+    "write_traffic",
+]

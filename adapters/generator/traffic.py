@@ -1,0 +1,402 @@
+"""Synthetic AED traffic: a reproducible stream of labelled files in every intake format.
+
+`generate(options)` is pure: one seeded `random.Random` drives everything
+(Faker is re-seeded from it per party), so the same options give the same
+bytes in any process (with the same Faker and phonenumbers releases). Items are spread over formats by the option shares,
+grouped into messages, and the messages laid out on a timeline from
+`options.start`: posting 1-48 h before the message is prepared, express
+departures before and arrivals after it, so clean data is never late.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from adapters.express import Manifest
+from adapters.generator.defects import DefectPlanner, Injection, Where, bad_awb
+from adapters.generator.formats import (
+    path_for,
+    render_cusitm,
+    render_itmatt,
+    render_manifest,
+    shipment_of,
+    to_legacy,
+)
+from adapters.generator.geography import (
+    CARRIERS,
+    COUNTRIES,
+    CUSTOMS_OFFICES,
+    DESTINATIONS,
+    ORIGINS,
+)
+from adapters.generator.hostile import HOSTILE_CASES, HostileCase
+from adapters.generator.items import (
+    PERSONAL_CATEGORIES,
+    Identifiers,
+    ItemBuilder,
+    pick_category,
+    weighted,
+)
+from adapters.generator.output import MESSAGE_KINDS, Envelope, FileKind, GeneratedFile, Label
+from adapters.generator.parties import PartyFactory, PartyPool
+from messages.awb import make_awb
+from messages.models import (
+    CusitmHeader,
+    CusitmMessage,
+    DeclaredItem,
+    ItmattHeader,
+    ItmattMessage,
+    MessageFunction,
+    TransportDocument,
+)
+from messages.rates import RateTable
+
+DEFAULT_START = datetime(2026, 11, 20, tzinfo=UTC)
+#: Countries whose consignments may carry an IOSS number (EU destinations).
+_EU = frozenset(DESTINATIONS) - {"GB", "US"}
+_MAX_ITEMS_PER_MESSAGE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorOptions:
+    """What to generate. Shares are relative weights of the six intake formats.
+
+    With `defects`, about `defect_rate` of the items get exactly one defect
+    each, and a few hostile files are added on top of `items`.
+    """
+
+    items: int
+    seed: int
+    defects: bool = False
+    defect_rate: float = 0.1
+    items_per_message: int = 50
+    start: datetime = DEFAULT_START
+    share_itmatt_12: float = 0.35
+    share_itmatt_11: float = 0.10
+    share_cusitm: float = 0.20
+    share_manifest_json: float = 0.15
+    share_manifest_csv: float = 0.10
+    share_cn23_csv: float = 0.10
+
+    def __post_init__(self) -> None:
+        if self.items < 0:
+            raise ValueError(f"items must be >= 0, got {self.items}")
+        if not 0 <= self.defect_rate <= 1:
+            raise ValueError(f"defect_rate must be in [0, 1], got {self.defect_rate}")
+        if not 1 <= self.items_per_message <= _MAX_ITEMS_PER_MESSAGE:
+            raise ValueError(
+                f"items_per_message must be 1..{_MAX_ITEMS_PER_MESSAGE}, "
+                f"got {self.items_per_message}"
+            )
+        if self.start.tzinfo is None:
+            raise ValueError("start needs a UTC offset")
+        shares = self.shares()
+        if any(share < 0 for share in shares.values()) or sum(shares.values()) <= 0:
+            raise ValueError(f"shares must be >= 0 and not all 0, got {shares}")
+
+    def shares(self) -> dict[FileKind, float]:
+        return {
+            "itmatt-1.2": self.share_itmatt_12,
+            "itmatt-1.1": self.share_itmatt_11,
+            "cusitm": self.share_cusitm,
+            "manifest-json": self.share_manifest_json,
+            "manifest-csv": self.share_manifest_csv,
+            "cn23-csv": self.share_cn23_csv,
+        }
+
+
+def allocate(total: int, shares: dict[FileKind, float]) -> dict[FileKind, int]:
+    """Split `total` items over the kinds in proportion to `shares` (largest remainder)."""
+    weight = sum(shares.values())
+    exact = {kind: total * shares[kind] / weight for kind in MESSAGE_KINDS}
+    counts = {kind: math.floor(exact[kind]) for kind in MESSAGE_KINDS}
+    short = total - sum(counts.values())
+    by_remainder = sorted(
+        MESSAGE_KINDS, key=lambda k: (-(exact[k] - counts[k]), MESSAGE_KINDS.index(k))
+    )
+    for kind in by_remainder[:short]:
+        counts[kind] += 1
+    return counts
+
+
+def generate(options: GeneratorOptions) -> Iterator[GeneratedFile]:
+    """The files of one run, lazily, in timeline order; hostile files come last."""
+    return _Run(options).files()
+
+
+class _Run:
+    """State of one generation run: the one rng, the pools, the identifiers."""
+
+    def __init__(self, options: GeneratorOptions) -> None:
+        self.options = options
+        # Synthetic test data, not security: a seeded PRNG is the point (reproducibility).
+        self.rng = random.Random(options.seed)  # noqa: S311
+        self.rates = RateTable.default()
+        self.builder = ItemBuilder(self.rates, Identifiers(self.rng))
+        factory = PartyFactory()
+        self.sellers = PartyPool(factory.seller, reuse=0.85)
+        self.persons = PartyPool(factory.person, reuse=0.3)
+        self.addressees = PartyPool(factory.person, reuse=0.7)
+        self.planner = DefectPlanner(enabled=options.defects, rate=options.defect_rate)
+        self.sequence = 0
+        self.awb_defects = 0
+
+    # ------------------------------------------------------------ plan
+
+    def files(self) -> Iterator[GeneratedFile]:
+        rng, ipm = self.rng, self.options.items_per_message
+        slots: list[tuple[FileKind, int]] = []
+        for kind, count in allocate(self.options.items, self.options.shares()).items():
+            while count > 0:
+                size = min(count, rng.randint(max(1, ipm // 2), ipm))
+                slots.append((kind, size))
+                count -= size
+        rng.shuffle(slots)
+        clock = self.options.start
+        for kind, size in slots:
+            clock += timedelta(seconds=rng.randrange(180, 2700))
+            if kind in ("manifest-json", "manifest-csv"):
+                yield self._manifest(kind, size, clock)
+            elif kind == "cusitm":
+                yield self._cusitm(size, clock)
+            else:
+                yield self._itmatt(kind, size, clock)
+        if self.options.defects:
+            for number, case in enumerate(HOSTILE_CASES, start=1):
+                clock += timedelta(seconds=rng.randrange(180, 2700))
+                yield self._hostile(number, case, clock)
+
+    def _message_id(self, operator: str, prepared: datetime) -> str:
+        self.sequence += 1
+        return f"{operator}-{prepared:%Y%m%d}-{self.sequence:06d}"
+
+    def _route(self) -> tuple[str, str]:
+        origin = weighted(self.rng, ORIGINS)
+        return origin, self._destination(origin)
+
+    def _destination(self, origin: str) -> str:
+        while True:
+            destination = weighted(self.rng, DESTINATIONS)
+            if destination != origin:
+                return destination
+
+    def _origin(self, destination: str) -> str:
+        while True:
+            origin = weighted(self.rng, ORIGINS)
+            if origin != destination:
+                return origin
+
+    # ------------------------------------------------------------ items
+
+    def _item(
+        self, origin: str, destination: str, posted: datetime, *, express: bool
+    ) -> DeclaredItem:
+        rng = self.rng
+        category = pick_category(rng, express=express)
+        pool = self.persons if category in PERSONAL_CATEGORIES else self.sellers
+        return self.builder.build(
+            rng,
+            category=category,
+            sender=pool.pick(origin, rng),
+            addressee=self.addressees.pick(destination, rng),
+            posted=posted.astimezone(COUNTRIES[origin].tz),
+            origin=origin,
+            express=express,
+        )
+
+    def _posted_before(self, prepared: datetime) -> datetime:
+        return prepared - timedelta(seconds=self.rng.randrange(3600, 48 * 3600))
+
+    def _defects(
+        self, items: list[DeclaredItem], kind: FileKind, prepared: datetime
+    ) -> tuple[list[DeclaredItem], list[Injection | None]]:
+        where = Where(kind=kind, prepared_at=prepared, rates=self.rates)
+        injections = [self.planner.apply(item, self.rng, where) for item in items]
+        final = [inj.item if inj else item for item, inj in zip(items, injections, strict=True)]
+        return final, injections
+
+    def _awb(self, prefixes: tuple[int, ...]) -> tuple[str, bool]:
+        """A master AWB; with defects on, the first one and then about defect_rate of them
+        get a wrong check digit (so even a small run shows AWB_CHECK_DIGIT)."""
+        awb = make_awb(self.rng.choice(prefixes), self.rng.randrange(10**7))
+        if not self.options.defects:
+            return awb, False
+        if self.awb_defects == 0 or self.rng.random() < self.options.defect_rate:
+            self.awb_defects += 1
+            return bad_awb(awb, self.rng), True
+        return awb, False
+
+    # ------------------------------------------------------------ messages
+
+    def _itmatt(self, kind: FileKind, size: int, clock: datetime) -> GeneratedFile:
+        origin, destination = self._route()
+        prepared = clock.astimezone(COUNTRIES[origin].tz)
+        items = [
+            self._item(origin, destination, self._posted_before(prepared), express=False)
+            for _ in range(size)
+        ]
+        if kind == "itmatt-1.1":
+            items = [to_legacy(item) for item in items]
+        items, injections = self._defects(items, kind, prepared)
+        sender, recipient = COUNTRIES[origin].post, COUNTRIES[destination].post
+        message_id = self._message_id(sender, prepared)
+        message = ItmattMessage(
+            version="1.1" if kind == "itmatt-1.1" else "1.2",
+            header=ItmattHeader(
+                message_id=message_id,
+                message_function=MessageFunction.ORIGINAL,
+                sender_operator=sender,
+                recipient_operator=recipient,
+                prepared_at=prepared,
+            ),
+            items=items,
+        )
+        path = path_for(kind, message_id)
+        envelope = Envelope(kind, message_id, sender, recipient, None, prepared, len(items))
+        labels = _item_labels(path, message_id, items, injections)
+        return GeneratedFile(path, render_itmatt(message, kind), envelope, labels)
+
+    def _cusitm(self, size: int, clock: datetime) -> GeneratedFile:
+        rng = self.rng
+        destination = weighted(rng, DESTINATIONS)
+        prepared = clock.astimezone(COUNTRIES[destination].tz)
+        items = []
+        for _ in range(size):
+            origin = self._origin(destination)
+            items.append(
+                self._item(origin, destination, self._posted_before(prepared), express=False)
+            )
+        items, injections = self._defects(items, "cusitm", prepared)
+        operator, office = COUNTRIES[destination].post, CUSTOMS_OFFICES[destination]
+        message_id = self._message_id(operator, prepared)
+        awb_defect = False
+        if rng.random() < 0.4:
+            awb, awb_defect = self._awb(tuple(p for c in CARRIERS for p in c.awb_prefixes))
+            document = TransportDocument(type="AWB", value=awb)
+        else:
+            document = TransportDocument(type="RECEPTACLE", value=self._receptacle(destination))
+        message = CusitmMessage(
+            header=CusitmHeader(
+                message_id=message_id,
+                message_function=MessageFunction.ORIGINAL,
+                sender_operator=operator,
+                customs_office=office,
+                prepared_at=prepared,
+                expected_arrival=prepared + timedelta(seconds=rng.randrange(2 * 3600, 36 * 3600)),
+                transport_document=document,
+            ),
+            items=items,
+        )
+        path = path_for("cusitm", message_id)
+        envelope = Envelope("cusitm", message_id, operator, None, office, prepared, len(items))
+        labels = _item_labels(path, message_id, items, injections)
+        if awb_defect:
+            labels += (_message_label(path, message_id, "AWB_CHECK_DIGIT"),)
+        return GeneratedFile(path, render_cusitm(message), envelope, labels)
+
+    def _receptacle(self, destination: str) -> str:
+        """An S9-shaped receptacle id: origin and destination office, category, subclass,
+        year, dispatch, receptacle serial, last-receptacle flag, weight in hg."""
+        rng = self.rng
+        origin = self._origin(destination)
+
+        def office(country: str) -> str:
+            return country + "".join(rng.choice(string.ascii_uppercase) for _ in range(3)) + "A"
+
+        return (
+            f"{office(origin)}{office(destination)}A{rng.choice(('UA', 'UN', 'CN'))}6"
+            f"{rng.randrange(1, 10_000):04d}{rng.randrange(1, 1000):03d}"
+            f"{rng.choice('01')}{rng.randrange(10, 300):04d}"
+        )
+
+    def _manifest(self, kind: FileKind, size: int, clock: datetime) -> GeneratedFile:
+        rng = self.rng
+        carrier = rng.choice(CARRIERS)
+        origin, destination = self._route()
+        prepared = clock.astimezone(COUNTRIES[destination].tz)
+        departure = (prepared - timedelta(seconds=rng.randrange(3600, 20 * 3600))).astimezone(
+            COUNTRIES[origin].tz
+        )
+        arrival = prepared + timedelta(seconds=rng.randrange(2 * 3600, 30 * 3600))
+        items = [self._item(origin, destination, departure, express=True) for _ in range(size)]
+        items, injections = self._defects(items, kind, prepared)
+        message_id = self._message_id(carrier.code, prepared)
+        awb, awb_defect = self._awb(carrier.awb_prefixes)
+        shipments = tuple(shipment_of(item, ioss=_ioss(item, destination)) for item in items)
+        manifest = Manifest(
+            carrier=carrier.code,
+            manifest_id=message_id,
+            master_awb=awb,
+            flight=f"{rng.choice(carrier.flight_prefixes)}{rng.randrange(1, 10_000)}",
+            departure=departure,
+            arrival=arrival,
+            shipments=shipments,
+        )
+        office = CUSTOMS_OFFICES[destination]
+        path = path_for(kind, message_id)
+        envelope = Envelope(kind, message_id, carrier.code, None, office, prepared, len(items))
+        labels = _item_labels(path, message_id, items, injections)
+        if awb_defect:
+            labels += (_message_label(path, message_id, "AWB_CHECK_DIGIT"),)
+        return GeneratedFile(path, render_manifest(manifest, kind), envelope, labels)
+
+    def _hostile(self, number: int, case: HostileCase, clock: datetime) -> GeneratedFile:
+        """A small clean ITMATT turned hostile: refused whole with `case.code`."""
+        origin, destination = self._route()
+        prepared = clock.astimezone(COUNTRIES[origin].tz)
+        items = [
+            self._item(origin, destination, self._posted_before(prepared), express=False)
+            for _ in range(2)
+        ]
+        sender, recipient = COUNTRIES[origin].post, COUNTRIES[destination].post
+        message_id = self._message_id(sender, prepared)
+        message = ItmattMessage(
+            header=ItmattHeader(
+                message_id=message_id,
+                message_function=MessageFunction.ORIGINAL,
+                sender_operator=sender,
+                recipient_operator=recipient,
+                prepared_at=prepared,
+            ),
+            items=items,
+        )
+        data = case.make(render_itmatt(message, "itmatt-1.2"), self.rng)
+        path = f"hostile/{number:02d}-{case.name}.xml"
+        envelope = Envelope("hostile", message_id, sender, recipient, None, prepared, len(items))
+        label = _message_label(path, message_id, case.code.value)
+        return GeneratedFile(path, data, envelope, (label,))
+
+
+def _ioss(item: DeclaredItem, destination: str) -> str | None:
+    """The seller's IOSS number, declared for EU consignments when the seller has one."""
+    tax_id = item.sender.tax_id if item.sender is not None else None
+    if destination in _EU and tax_id is not None and tax_id.startswith("IM"):
+        return tax_id
+    return None
+
+
+def _item_labels(
+    path: str, message_id: str, items: list[DeclaredItem], injections: list[Injection | None]
+) -> tuple[Label, ...]:
+    return tuple(
+        Label(
+            file=path,
+            message_id=message_id,
+            item_index=index,
+            item_id=item.item_id,
+            defect=None if injection is None else injection.defect.value,
+            expected=()
+            if injection is None
+            else tuple(sorted(c.value for c in injection.expected)),
+        )
+        for index, (item, injection) in enumerate(zip(items, injections, strict=True), start=1)
+    )
+
+
+def _message_label(path: str, message_id: str | None, code: str) -> Label:
+    return Label(path, message_id, None, None, code, (code,))
