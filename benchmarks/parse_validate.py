@@ -124,7 +124,9 @@ def main() -> None:
     results = {name: items_per_second(work, messages) for name, work in rows}
     baseline = results[rows[0][0]]
     figure = results[rows[-1][0]]
-    print(f"\nparse + validate, {ITEMS_PER_MESSAGE}-item ITMATT 1.2 ({size / 1024:.0f} KiB), 1 core")
+    print(
+        f"\nparse + validate, {ITEMS_PER_MESSAGE}-item ITMATT 1.2 ({size / 1024:.0f} KiB), 1 core"
+    )
     print(f"{'stage (cumulative)':38} {'items/s':>10} {'vs lxml':>8}")
     for name, rate in results.items():
         print(f"{name:38} {rate:>10,.0f} {rate / baseline:>8.3f}")

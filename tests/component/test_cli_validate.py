@@ -40,7 +40,8 @@ def load_labels(root: Path) -> list[dict[str, object]]:
 
 
 def test_reports_exactly_the_labelled_codes(traffic: Path) -> None:
-    labels = load_labels(traffic)
+    # CN 23 CSV exports carry no envelope, so `validate` does not take them (README).
+    labels = [label for label in load_labels(traffic) if not str(label["file"]).startswith("cn23/")]
     files = sorted({str(label["file"]) for label in labels})
     result = run_validate("--json", *(str(traffic / f) for f in files))
     assert result.returncode == 1, result.stderr  # defects include errors
