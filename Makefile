@@ -23,11 +23,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	rm -rf out/demo
 	$(BIN)/aedex generate --items 200 --seed 1 --defects --out out/demo
-	find out/demo -type f \( -name '*.xml' -o -name '*.json' -o -name '*.csv' \) \
-		-not -path '*/cn23/*' | sort | xargs $(BIN)/aedex validate; \
+	$(BIN)/aedex validate $$(find out/demo -type f \( -name '*.xml' -o -name '*.json' \
+		-o -name '*.csv' \) -not -path '*/cn23/*' | sort); \
 	status=$$?; echo; \
 	echo "Demo traffic is in out/demo (labels.jsonl says which defect each item carries)."; \
-	echo "aedex validate exited $$status (1 = some item has an error finding, as injected)."
+	echo "aedex validate exited $$status: 1 means some item has an error finding, as injected."
 
 ## test: lint, type check, and the whole test suite
 test: $(STAMP) lint typecheck

@@ -36,6 +36,19 @@ class FileReport:
     def has_error(self) -> bool:
         return any(f.is_error for f in self.findings)
 
+    @property
+    def refused(self) -> bool:
+        """A message-level error: the whole message is refused."""
+        return any(f.is_error and not f.path.startswith("Item[") for f in self.findings)
+
+    @property
+    def rejected_items(self) -> set[str]:
+        return {
+            f.path.split("/", 1)[0]
+            for f in self.findings
+            if f.is_error and f.path.startswith("Item[")
+        }
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,

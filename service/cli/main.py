@@ -30,7 +30,7 @@ def validate(
     ] = False,
 ) -> None:
     """Validate message files. Exit 0: no error finding; 1: an error finding; 2: unreadable file."""
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, width=200)
     unreadable = False
     any_error = False
     for path in files:
@@ -74,7 +74,7 @@ def generate(
     )
     summary = write_traffic(out, options)
     files = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.files.items()))
-    Console(highlight=False).print(
+    Console(highlight=False, soft_wrap=True).print(
         f"wrote {summary.total_items} items to {out} ({files}); "
         f"{summary.defective_items} items carry a defect, "
         f"{summary.message_defects} hostile or broken messages; labels in {out / 'labels.jsonl'}"
@@ -84,10 +84,15 @@ def generate(
 def _print_report(console: Console, report: FileReport) -> None:
     errors = sum(f.is_error for f in report.findings)
     warnings = len(report.findings) - errors
-    status = "[red]REJECTED[/]" if errors else "[green]OK[/]"
+    if report.refused:
+        status = "[red]REFUSED[/] "
+    elif report.rejected_items:
+        status = "[yellow]PARTIAL[/] "
+    else:
+        status = "[green]OK[/]      "
     console.print(
-        f"{status} {report.file}: {report.type}, {report.items} items, "
-        f"{errors} errors, {warnings} warnings",
+        f"{status}{report.file}: {report.type}, {report.items} items, "
+        f"{len(report.rejected_items)} rejected; {errors} errors, {warnings} warnings",
         markup=True,
     )
     for f in report.findings:
