@@ -94,7 +94,21 @@ def test_human_output_names_code_and_path(tmp_path: Path) -> None:
     bad.write_bytes(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>')
     result = run_validate(str(bad))
     assert result.returncode == 1
-    assert "XML_FORBIDDEN" in result.stdout and "REJECTED" in result.stdout
+    assert result.stdout.startswith("REFUSED ")
+    assert "XML_FORBIDDEN" in result.stdout
+
+
+def test_one_bad_item_makes_the_file_partial(tmp_path: Path) -> None:
+    from messages.codec import encode_itmatt
+    from tests import builders as b
+
+    path = tmp_path / "partial.xml"
+    path.write_bytes(encode_itmatt(b.itmatt(b.item(), b.item(item_id="RB123456786GB"))))
+    result = run_validate(str(path))
+    assert result.returncode == 1
+    first_line, finding = result.stdout.splitlines()[:2]
+    assert first_line.startswith("PARTIAL ") and "2 items, 1 rejected" in first_line
+    assert "ITEM_ID_CHECK_DIGIT" in finding and "Item[2]/ItemId" in finding
 
 
 def test_cusrsp_is_detected_and_schema_checked(tmp_path: Path) -> None:
