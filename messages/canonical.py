@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from messages.models import (
     CusitmMessage,
@@ -37,7 +37,7 @@ class PartyRecord(_Canonical):
     business_name: str | None = None
     street: str | None = None
     house_number: str | None = None
-    address_lines: list[str] = []
+    address_lines: list[str] = Field(default_factory=list)
     postcode: str | None = None
     city: str | None = None
     region: str | None = None
@@ -87,8 +87,8 @@ class Item(_Canonical):
     total_gross_weight_kg: Decimal | None = None
     postal_charges_eur: Decimal | None = None
     invoice_number: str | None = None
-    licence_numbers: list[str] = []
-    certificate_numbers: list[str] = []
+    licence_numbers: list[str] = Field(default_factory=list)
+    certificate_numbers: list[str] = Field(default_factory=list)
     comments: str | None = None
     sender: PartyRecord
     addressee: PartyRecord
@@ -96,7 +96,7 @@ class Item(_Canonical):
     sender_key: str
     addressee_key: str
     #: Codes of the warning findings kept with the item and fed to risk.
-    warnings: list[str] = []
+    warnings: list[str] = Field(default_factory=list)
 
 
 def version_of(prepared_at: datetime) -> int:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 IdType = Literal["S10", "HAWB", "OTHER"]
 Axis = Literal["FISCAL", "SECURITY"]
@@ -61,7 +61,7 @@ class Address(_Model):
 
     street: str | None = None
     house_number: str | None = None
-    lines: list[str] = []
+    lines: list[str] = Field(default_factory=list)
     postcode: str | None = None
     city: str | None = None
     region: str | None = None
@@ -103,12 +103,12 @@ class DeclaredItem(_Model):
     postal_charges: Money | None = None
     insured_value: Money | None = None
     invoice_number: str | None = None
-    licence_numbers: list[str] = []
-    certificate_numbers: list[str] = []
+    licence_numbers: list[str] = Field(default_factory=list)
+    certificate_numbers: list[str] = Field(default_factory=list)
     comments: str | None = None
     sender: Party | None = None
     addressee: Party | None = None
-    contents: list[ContentPiece] = []
+    contents: list[ContentPiece] = Field(default_factory=list)
 
 
 class ItmattHeader(_Model):
@@ -173,8 +173,8 @@ class Response(_Model):
     axis: Axis | None = None
     processing_indicator: int | None = None
     decided_at: datetime
-    reasons: list[str] = []
-    errors: list[ResponseError] = []
+    reasons: list[str] = Field(default_factory=list)
+    errors: list[ResponseError] = Field(default_factory=list)
 
 
 class CusrspMessage(_Model):

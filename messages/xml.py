@@ -35,6 +35,7 @@ DEFAULT_LIMITS = XmlLimits()
 _DECLARATION = re.compile(rb"^\s*<\?xml\s[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _UTF8_NAMES = frozenset({"utf-8", "utf8"})
 _UTF8_BOM = b"\xef\xbb\xbf"
+_DECLARATION_END = re.compile(rb"\s*<\?xml\s[^>]*\?>")
 
 _local = threading.local()
 
@@ -114,6 +115,9 @@ def _check_encoding(data: bytes) -> bytes:
 
 def _check_forbidden_bytes(data: bytes) -> None:
     # Refuse before parsing: this is what keeps entity expansion from ever starting.
+    # Plain `in` scans: far faster on bytes than a regex with alternation.
+    if b"<!" not in data:
+        return
     if b"<!DOCTYPE" in data or b"<!doctype" in data:
         raise MessageRejected(Code.XML_FORBIDDEN, "DOCTYPE declarations are not allowed")
     if b"<!ENTITY" in data:
@@ -121,15 +125,13 @@ def _check_forbidden_bytes(data: bytes) -> None:
 
 
 def _check_tree(root: etree._Element, data: bytes, limits: XmlLimits) -> None:
-    # Each tree walk below is gated on a cheap byte test, so a normal message
-    # pays for none of them (they cost more than parsing itself).
-    doc = root.getroottree()
-    if getattr(doc.docinfo, "doctype", "") or doc.docinfo.internalDTD is not None:
-        raise MessageRejected(Code.XML_FORBIDDEN, "DOCTYPE declarations are not allowed")
-    if b"<?" in data[2:] and doc.xpath("boolean(//processing-instruction())"):
-        raise MessageRejected(Code.XML_FORBIDDEN, "processing instructions are not allowed")
-    if b"XInclude" in data and root.xpath("boolean(//x:*)", namespaces={"x": XINCLUDE_NS}):
-        raise MessageRejected(Code.XML_FORBIDDEN, "XInclude elements are not allowed")
+    # Byte scans decide whether any tree walk is needed: a normal message has no
+    # processing instruction after its XML declaration, no XInclude, and no run
+    # of text longer than the limit. DOCTYPE was refused before parsing.
+    declaration = _DECLARATION_END.match(data)
+    after_declaration = declaration.end() if declaration else 0
+    if data.find(b"<?", after_declaration) != -1 or b"XInclude" in data:
+        _check_markup(root)
     # A text node longer than the limit needs that many bytes without a '<'.
     if (
         len(data) > limits.max_text_chars
@@ -139,12 +141,23 @@ def _check_tree(root: etree._Element, data: bytes, limits: XmlLimits) -> None:
             raise MessageRejected(
                 Code.XML_TOO_LARGE, f"a text node is over {limits.max_text_chars:,} characters"
             )
-    item_count = int(root.xpath("count(*[local-name()='Item' or local-name()='Response'])"))
-    if item_count > limits.max_items:
-        raise MessageRejected(
-            Code.XML_TOO_LARGE,
-            f"message has {item_count:,} items; the limit is {limits.max_items:,}",
-        )
+    if len(root) > limits.max_items:
+        count = sum(1 for child in root if etree.QName(child).localname in ("Item", "Response"))
+        if count > limits.max_items:
+            raise MessageRejected(
+                Code.XML_TOO_LARGE,
+                f"message has {count:,} items; the limit is {limits.max_items:,}",
+            )
+
+
+def _check_markup(root: etree._Element) -> None:
+    doc = root.getroottree()
+    if getattr(doc.docinfo, "doctype", "") or doc.docinfo.internalDTD is not None:
+        raise MessageRejected(Code.XML_FORBIDDEN, "DOCTYPE declarations are not allowed")
+    if doc.xpath("boolean(//processing-instruction())"):
+        raise MessageRejected(Code.XML_FORBIDDEN, "processing instructions are not allowed")
+    if root.xpath("boolean(//x:*)", namespaces={"x": XINCLUDE_NS}):
+        raise MessageRejected(Code.XML_FORBIDDEN, "XInclude elements are not allowed")
 
 
 def check_depth(root: etree._Element, limits: XmlLimits = DEFAULT_LIMITS) -> None:
