@@ -234,11 +234,6 @@ def item_dict(el: etree._Element) -> dict[str, Any]:
     return fields
 
 
-def decode_item(el: etree._Element) -> DeclaredItem:
-    """Decode one `<Item>` element (any of the item-carrying namespaces)."""
-    return DeclaredItem.model_validate(item_dict(el))
-
-
 def _append_text(target: list[str], el: etree._Element) -> None:
     text = _text(el)
     if text is not None:

@@ -29,8 +29,3 @@ def is_country(code: str) -> bool:
 
 def is_currency(code: str) -> bool:
     return code in currencies()
-
-
-def country_name(code: str) -> str | None:
-    country = pycountry.countries.get(alpha_2=code)
-    return None if country is None else str(country.name)
