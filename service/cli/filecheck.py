@@ -83,18 +83,12 @@ def check_file(name: str, data: bytes) -> FileReport:
         return _check_cusrsp(name, data)
     if kind in ("MANIFEST_JSON", "MANIFEST_CSV"):
         return _check_converted(name, kind, data)
-    return FileReport(
-        name,
-        kind,
-        findings=[
-            Finding.of(
-                Code.XML_MALFORMED,
-                "",
-                "not an ITMATT/CUSITM/CUSRSP XML message, express manifest (JSON/CSV) "
-                "or CN 23 CSV export",
-            )
-        ],
+    why = (
+        "file is empty"
+        if not data.strip()
+        else "not an ITMATT/CUSITM/CUSRSP XML message or an express manifest (JSON/CSV)"
     )
+    return FileReport(name, kind, findings=[Finding.of(Code.XML_MALFORMED, "", why)])
 
 
 def _report_message(name: str, kind: str, data: bytes) -> FileReport:

@@ -136,3 +136,27 @@ def test_cusrsp_is_detected_and_schema_checked(tmp_path: Path) -> None:
     result = run_validate("--json", str(bad))
     assert result.returncode == 1
     assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["SCHEMA"]
+
+
+def test_empty_and_unknown_files_say_why(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.xml"
+    empty.write_bytes(b"  \n")
+    unknown = tmp_path / "notes.txt"
+    unknown.write_text("dear customs,\n")
+    result = run_validate("--json", str(empty), str(unknown))
+    assert result.returncode == 1
+    messages = [json.loads(line)["findings"][0]["message"] for line in result.stdout.splitlines()]
+    assert messages[0] == "file is empty"
+    assert "express manifest" in messages[1]
+
+
+def test_broken_manifest_names_the_location(tmp_path: Path) -> None:
+    bad = tmp_path / "manifest.json"
+    bad.write_text(
+        '{"carrier": "DHLX", "manifest_id": "M1", "shipments": [{"hawb": "1", "lines": 7}]}'
+    )
+    report = json.loads(run_validate("--json", str(bad)).stdout)
+    assert report["type"] == "MANIFEST_JSON"
+    assert [(f["code"], f["path"]) for f in report["findings"]] == [
+        ("SCHEMA", "shipments[0].lines")
+    ]
