@@ -9,9 +9,9 @@ so the finding lands on the right item.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from importlib.resources import as_file, files
 from typing import Any, cast
 
@@ -34,12 +34,25 @@ SCHEMA_FILES: dict[tuple[str, str], str] = {
 _NS_IN_MESSAGE = re.compile(r"\{urn:aedex:msg:[a-z]+:1\}")
 
 
-@cache
+_local = threading.local()
+
+
 def schema(filename: str) -> etree.XMLSchema:
-    """Compile one of our XSDs (trusted package data; includes resolve beside it)."""
-    resource = files("messages.schemas").joinpath(filename)
-    with as_file(resource) as path:
-        return etree.XMLSchema(etree.parse(str(path)))
+    """One of our XSDs, compiled once per thread from trusted package data.
+
+    Per thread because an `XMLSchema` keeps the error log of its last
+    validation on the shared object: two threads validating at once could
+    read each other's errors. Compiling costs a few milliseconds per thread.
+    """
+    compiled: dict[str, etree.XMLSchema] | None = getattr(_local, "schemas", None)
+    if compiled is None:
+        compiled = _local.schemas = {}
+    found = compiled.get(filename)
+    if found is None:
+        resource = files("messages.schemas").joinpath(filename)
+        with as_file(resource) as path:
+            found = compiled[filename] = etree.XMLSchema(etree.parse(str(path)))
+    return found
 
 
 @dataclass

@@ -298,3 +298,15 @@ def test_content_piece_without_value_is_missing() -> None:
     result = check_message(itmatt_bytes(b.item(contents=[mug])))
     assert codes(result) == {"MANDATORY_MISSING"}
     assert result.all_findings()[0].path == "Item[1]/ContentPiece[1]/Value"
+
+
+def test_concurrent_threads_get_their_own_findings() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    bad = replace_xml(itmatt_bytes(), b"<Quantity>2</Quantity>", b"<Quantity>two</Quantity>")
+    good = itmatt_bytes()
+    inputs = [bad, good] * 100
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(check_message, inputs))
+    for data, result in zip(inputs, results, strict=True):
+        assert codes(result) == ({"SCHEMA"} if data is bad else set())
