@@ -105,6 +105,9 @@ def _fmt_datetime(value: datetime) -> str:
 # model constructor per party, address and content piece.
 
 _LOCAL_NAMES: dict[str, str] = {}
+#: Our schemas have under 100 element names; the cap keeps hostile input, which
+#: can carry millions of distinct tags, from growing the cache without bound.
+_LOCAL_NAMES_CAP = 512
 
 
 def _local_name(tag: object) -> str:
@@ -112,7 +115,9 @@ def _local_name(tag: object) -> str:
         return ""
     name = _LOCAL_NAMES.get(tag)
     if name is None:
-        name = _LOCAL_NAMES.setdefault(tag, tag.rpartition("}")[2])
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) < _LOCAL_NAMES_CAP:
+            _LOCAL_NAMES[tag] = name
     return name
 
 

@@ -192,3 +192,15 @@ def test_deep_nesting_inside_a_real_itmatt_is_too_large_not_schema() -> None:
     result = check_message(data)
     assert [f.code.value for f in result.findings] == ["XML_TOO_LARGE"]
     assert result.items == []
+
+
+def test_many_distinct_tags_do_not_grow_decoder_state() -> None:
+    from messages import codec
+
+    junk = b"".join(b"<t%d/>" % i for i in range(5_000))
+    data = encode_itmatt(b.itmatt()).replace(
+        b"<Sender>", b"<Comments>" + junk + b"</Comments><Sender>", 1
+    )
+    for _ in range(3):
+        check_message(data)
+    assert len(codec._LOCAL_NAMES) <= codec._LOCAL_NAMES_CAP
