@@ -65,6 +65,32 @@ class Row:
                 )
 
 
+def group_rows(
+    rows: Iterable[Row], *, key: str, shared: Sequence[str], noun: str, label: str | None = None
+) -> dict[str, list[Row]]:
+    """Rows grouped by their `key` cell, in order of first appearance.
+
+    Every row of a group must agree on the `shared` columns (the item- or
+    shipment-level cells repeated on each line); a blank key or a disagreement
+    raises AdapterError (CSV_INVALID) naming the row and column. A group is
+    called `label` (default `noun`) followed by its key in messages.
+    """
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        value = row.text(key)
+        if value is None:
+            raise AdapterError(
+                AdapterCode.CSV_INVALID,
+                f"{key} is blank; every row must name the {noun} it belongs to",
+                row.where(key),
+            )
+        group = groups.setdefault(value, [])
+        if group:
+            row.require_same(group[0], shared, f"{label or noun} {value}")
+        group.append(row)
+    return groups
+
+
 def read_rows(text: str, *, required: Sequence[str], optional: Sequence[str] = ()) -> list[Row]:
     """Parse CSV `text` whose header must hold every `required` column and may hold `optional`
     ones. Unknown columns are refused (a misspelt column would otherwise lose its data);

@@ -509,15 +509,22 @@ def encode_item(w: _Writer, parent: etree._Element, item: DeclaredItem, legacy: 
         w.text(p, "OriginCountry", piece.origin_country)
 
 
+def _start(
+    namespace: str, name: str, version: str
+) -> tuple[_Writer, etree._Element, etree._Element]:
+    """Writer, root element with its version, and the empty Header every message starts with."""
+    w = _Writer(namespace)
+    root = etree.Element(w.ns + name, nsmap={None: namespace})  # type: ignore[dict-item]
+    root.set("version", version)
+    return w, root, w.el(root, "Header")
+
+
 def _serialise(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def encode_itmatt(msg: ItmattMessage) -> bytes:
-    w = _Writer(ITMATT_NS)
-    root = etree.Element(w.ns + "ITMATT", nsmap={None: ITMATT_NS})  # type: ignore[dict-item]
-    root.set("version", msg.version)
-    h = w.el(root, "Header")
+    w, root, h = _start(ITMATT_NS, "ITMATT", msg.version)
     w.text(h, "MessageId", msg.header.message_id)
     w.integer(h, "MessageFunction", msg.header.message_function)
     w.text(h, "SenderOperator", msg.header.sender_operator)
@@ -530,10 +537,7 @@ def encode_itmatt(msg: ItmattMessage) -> bytes:
 
 
 def encode_cusitm(msg: CusitmMessage) -> bytes:
-    w = _Writer(CUSITM_NS)
-    root = etree.Element(w.ns + "CUSITM", nsmap={None: CUSITM_NS})  # type: ignore[dict-item]
-    root.set("version", msg.version)
-    h = w.el(root, "Header")
+    w, root, h = _start(CUSITM_NS, "CUSITM", msg.version)
     w.text(h, "MessageId", msg.header.message_id)
     w.integer(h, "MessageFunction", msg.header.message_function)
     w.text(h, "SenderOperator", msg.header.sender_operator)
@@ -550,10 +554,7 @@ def encode_cusitm(msg: CusitmMessage) -> bytes:
 
 
 def encode_cusrsp(msg: CusrspMessage) -> bytes:
-    w = _Writer(CUSRSP_NS)
-    root = etree.Element(w.ns + "CUSRSP", nsmap={None: CUSRSP_NS})  # type: ignore[dict-item]
-    root.set("version", msg.version)
-    h = w.el(root, "Header")
+    w, root, h = _start(CUSRSP_NS, "CUSRSP", msg.version)
     w.text(h, "MessageId", msg.header.message_id)
     w.text(h, "SenderAuthority", msg.header.sender_authority)
     w.text(h, "RecipientOperator", msg.header.recipient_operator)

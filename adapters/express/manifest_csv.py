@@ -9,7 +9,7 @@ shipment without lines is written.
 from __future__ import annotations
 
 from adapters._parts import PARTY_FIELDS
-from adapters._table import Row, read_rows, write_rows
+from adapters._table import Row, group_rows, read_rows, write_rows
 from adapters._values import format_datetime, format_decimal
 from adapters._values import format_optional as _opt
 from adapters.errors import AdapterCode, AdapterError
@@ -45,20 +45,15 @@ def manifest_from_csv(text: str) -> Manifest:
     """Parse a manifest CSV. Raises AdapterError (CSV_INVALID) naming row and column."""
     rows = read_rows(text, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
     first = rows[0]
-    groups: dict[str, list[Row]] = {}
     for row in rows:
         row.require_same(first, MANIFEST_COLUMNS, "the manifest")
-        hawb = row.text("hawb")
-        if hawb is None:
-            raise AdapterError(
-                AdapterCode.CSV_INVALID,
-                "hawb is blank; every row must name the shipment it belongs to",
-                row.where("hawb"),
-            )
-        group = groups.setdefault(hawb, [])
-        if group:
-            row.require_same(group[0], (*SHIPMENT_COLUMNS, *OPTIONAL_COLUMNS), f"hawb {hawb}")
-        group.append(row)
+    groups = group_rows(
+        rows,
+        key="hawb",
+        shared=(*SHIPMENT_COLUMNS, *OPTIONAL_COLUMNS),
+        noun="shipment",
+        label="hawb",
+    )
     carrier, manifest_id = first.text("carrier"), first.text("manifest_id")
     if (problem := carrier_problem(carrier)) is not None:
         raise AdapterError(AdapterCode.CSV_INVALID, problem, first.where("carrier"))

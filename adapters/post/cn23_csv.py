@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import get_args
 
 from adapters._parts import PARTY_FIELDS, flatten_party, make_money, make_party
-from adapters._table import Row, read_rows, write_rows
+from adapters._table import Row, group_rows, read_rows, write_rows
 from adapters._values import format_datetime, format_decimal
 from adapters._values import format_optional as _opt
 from adapters.errors import AdapterCode, AdapterError
@@ -74,19 +74,7 @@ def cn23_csv_to_itmatt(
     if prepared_at.tzinfo is None:
         raise ValueError("prepared_at needs a UTC offset")
     rows = read_rows(text, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
-    groups: dict[str, list[Row]] = {}
-    for row in rows:
-        item_id = row.text("item_id")
-        if item_id is None:
-            raise AdapterError(
-                AdapterCode.CSV_INVALID,
-                "item_id is blank; every row must name the item it belongs to",
-                row.where("item_id"),
-            )
-        group = groups.setdefault(item_id, [])
-        if group:
-            row.require_same(group[0], (*ITEM_COLUMNS, *OPTIONAL_COLUMNS), f"item {item_id}")
-        group.append(row)
+    groups = group_rows(rows, key="item_id", shared=(*ITEM_COLUMNS, *OPTIONAL_COLUMNS), noun="item")
     header = ItmattHeader(
         message_id=message_id,
         message_function=message_function,
