@@ -1,0 +1,229 @@
+"""Compile a checked ruleset into one Python function over an item.
+
+All enabled `when` expressions become one generated function, each in its
+own `try`, so a rule that meets missing data (None compared with a number,
+no lines to take the max of) is skipped and reported, never fatal, and a
+clean evaluation costs no more than the conditions themselves (`try` is free
+in CPython 3.11 until something raises). The generated code runs with empty
+builtins and sees only the helpers and list matchers it was compiled against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from messages.canonical import Item
+from risk.errors import ExpressionError, RuleProblem, RulesetError
+from risk.helpers import BINDERS, FUNCTIONS
+from risk.language import Bindings, translate
+from risk.lists import CompiledLists, compile_lists, list_kind
+from risk.ruleset import (
+    FISCAL_ACTIONS,
+    Position,
+    RulesetSpec,
+    RuleSpec,
+    parse_spec,
+    structural_problems,
+)
+from risk.state import RiskState
+from risk.templates import split_template
+
+#: What a rule may raise on missing or odd data; the rule is skipped, the item still assessed.
+RULE_ERRORS = (TypeError, ArithmeticError, ValueError, AttributeError, IndexError, KeyError)
+
+Evaluate = Callable[[Item, RiskState], tuple[list[int], list[int]]]
+ValueFn = Callable[[Item, RiskState], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A compiled reason template: literal parts around placeholder functions."""
+
+    parts: tuple[str, ...]
+    values: tuple[ValueFn, ...]
+    specs: tuple[str, ...]
+    conversions: tuple[str, ...]
+
+    def render(self, item: Item, state: RiskState) -> str:
+        out = [self.parts[0]]
+        for value_fn, spec, conversion, part in zip(
+            self.values, self.specs, self.conversions, self.parts[1:], strict=True
+        ):
+            try:
+                value = value_fn(item, state)
+                if conversion == "r" and value is not None:
+                    value = repr(str(value))
+                text = "none" if value is None else format(value, spec)
+            except RULE_ERRORS:
+                text = "?"
+            out.append(text)
+            out.append(part)
+        return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    axis: str
+    score: int
+    action: str | None
+    tags: tuple[str, ...]
+    enabled: bool
+    reason: Reason
+    spec: RuleSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    """A loaded, compiled ruleset; `evaluate` returns (hit indexes, skipped indexes) into `active`."""
+
+    name: str
+    version: str
+    bands: tuple[tuple[int, str], ...]
+    rules: tuple[Rule, ...]
+    active: tuple[Rule, ...]
+    lists: CompiledLists
+    evaluate: Evaluate
+    code: str
+    spec: RulesetSpec
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+def _locate(
+    base: Position | None, error: ExpressionError, offset: int = 0
+) -> tuple[int | None, int | None]:
+    if base is None:
+        return None, None
+    if error.line == 1:
+        return base.line, base.column + offset + error.column
+    return base.line + error.line - 1, error.column + 1
+
+
+def _namespace(lists: CompiledLists, bindings: Bindings) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__builtins__": {}, "ERRORS": RULE_ERRORS}
+    namespace.update({f"h_{name}": fn for name, fn in FUNCTIONS.items()})
+    tables: dict[str, dict[str, Any]] = {
+        "words": dict(lists.words),
+        "weights": dict(lists.weights),
+        "keyword_map": dict(lists.keyword_maps),
+        "parties": dict(lists.parties),
+    }
+    for binding, key in bindings.lists.items():
+        helper, list_name = key.split(":", 1)
+        kind = lists.kind_of(list_name)
+        assert kind is not None
+        namespace[binding] = BINDERS[helper](tables[kind][list_name])
+    return namespace
+
+
+def compile_ruleset(text: str) -> Ruleset:
+    """Load, check and compile a ruleset from YAML text; RulesetError lists every problem."""
+    spec, where = parse_spec(text)
+    problems = structural_problems(spec, where)
+    raw_lists: dict[str, object] = {}
+    for name, value in spec.lists.items():
+        kind = list_kind(value)
+        if kind not in ("words", "weights", "keyword_map", "parties"):
+            position = where.of(None, "lists")
+            problems.append(
+                RuleProblem(
+                    None, position.line if position else None, None, f"list {name!r}: {kind}"
+                )
+            )
+        else:
+            raw_lists[name] = value
+    lists = compile_lists(raw_lists)
+    bindings = Bindings()
+    conditions: list[str] = []
+    reasons: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
+    for index, rule in enumerate(spec.rules):
+        try:
+            conditions.append(translate(rule.when, lists, bindings).source)
+        except ExpressionError as error:
+            line, column = _locate(where.of(index, "when"), error)
+            problems.append(RuleProblem(rule.id, line, column, f"when: {error.message}"))
+            conditions.append("False")
+        try:
+            parts, placeholders = split_template(rule.reason)
+            sources = tuple(translate(p.expression, lists, bindings).source for p in placeholders)
+            reasons.append(
+                (
+                    tuple(parts),
+                    sources,
+                    tuple(p.spec for p in placeholders),
+                    tuple(p.conversion for p in placeholders),
+                )
+            )
+        except ExpressionError as error:
+            line, column = _locate(where.of(index, "reason"), error)
+            problems.append(RuleProblem(rule.id, line, column, f"reason: {error.message}"))
+            reasons.append((("",), (), (), ()))
+    if problems:
+        raise RulesetError(problems)
+    active_indexes = [i for i, rule in enumerate(spec.rules) if rule.enabled]
+    code = _generate(conditions, active_indexes, reasons)
+    namespace = _namespace(lists, bindings)
+    # The code is generated here from checked, translated expressions (risk.language).
+    exec(compile(code, f"<ruleset {spec.ruleset} {spec.version}>", "exec"), namespace)  # noqa: S102
+    rules = tuple(
+        Rule(
+            id=rule.id,
+            title=rule.title,
+            axis=rule.axis,
+            score=rule.score,
+            action=rule.action,
+            tags=tuple(rule.tags),
+            enabled=rule.enabled,
+            reason=Reason(
+                reasons[i][0], tuple(namespace[f"reason_{i}"]), reasons[i][2], reasons[i][3]
+            ),
+            spec=rule,
+        )
+        for i, rule in enumerate(spec.rules)
+    )
+    bands = tuple((spec.bands[a], a) for a in FISCAL_ACTIONS if a in spec.bands)
+    return Ruleset(
+        name=spec.ruleset,
+        version=spec.version,
+        bands=bands,
+        rules=rules,
+        active=tuple(rules[i] for i in active_indexes),
+        lists=lists,
+        evaluate=namespace["evaluate"],
+        code=code,
+        spec=spec,
+    )
+
+
+def _generate(
+    conditions: list[str],
+    active: list[int],
+    reasons: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]],
+) -> str:
+    lines = ["def evaluate(item, S):", "    hits = []", "    skipped = []"]
+    for position, index in enumerate(active):
+        lines += [
+            "    try:",
+            f"        if {conditions[index]}:",
+            f"            hits.append({position})",
+            "    except ERRORS:",
+            f"        skipped.append({position})",
+        ]
+    lines.append("    return hits, skipped")
+    for index, (_, sources, _, _) in enumerate(reasons):
+        values = ", ".join(f"(lambda item, S: {source})" for source in sources)
+        lines.append(f"reason_{index} = ({values}{',' if len(sources) == 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def load_ruleset(path: Path | str) -> Ruleset:
+    return compile_ruleset(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,202 @@
+"""The functions a rule may call, and nothing else.
+
+Each helper is declared with its arity, the kind it returns, and whether it
+takes a named list or reads `RiskState`. The compiler binds list names to
+compiled matchers at load time, so `matches(l.description, "battery_words")`
+costs one regex search at run time and a misspelt list name is a load error.
+All helpers accept None (missing data) and answer False/None rather than fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from messages.canonical import Item, Line, PartyRecord
+from risk.fields import Kind
+from risk.lists import KeywordChapters, ListKind, WordMatcher
+from risk.state import RiskState, event_time
+from risk.watchlist import WatchHit, Watchlist
+
+DEFAULT_WATCHLIST_SCORE = 80.0
+
+
+@dataclass(frozen=True, slots=True)
+class HelperSpec:
+    """How a helper may be called; `usage` is shown in error messages."""
+
+    name: str
+    usage: str
+    min_args: int
+    max_args: int | None
+    returns: Kind
+    #: Position of the list-name argument, which must be a string literal naming a list.
+    list_arg: int | None = None
+    list_kind: ListKind | None = None
+    #: Default list name when the list argument is left out (country_risk).
+    default_list: str | None = None
+    #: Reads RiskState: the compiled call passes the state and the item first.
+    stateful: bool = False
+    #: Takes exactly one generator expression over item.lines.
+    generator: bool = False
+    #: Return kind is the generator's element kind (first, min, max, sum).
+    returns_element: bool = False
+    keywords: frozenset[str] = field(default_factory=frozenset)
+
+
+def hs_in(code: str | None, *prefixes: str) -> bool:
+    """True when the HS code starts with any prefix ("8507" covers 850760)."""
+    return bool(code) and code.startswith(prefixes)  # type: ignore[union-attr]
+
+
+def first(values: Iterable[Any]) -> Any:
+    """The first value of a generator, or None: for reasons naming the offending line."""
+    for value in values:
+        return value
+    return None
+
+
+def window_count(state: RiskState, item: Item, key: str | None, hours: float) -> int:
+    if not key:
+        return 0
+    return state.window(key, event_time(item), hours)[0]
+
+
+def window_value_eur(state: RiskState, item: Item, key: str | None, hours: float) -> Decimal:
+    if not key:
+        return Decimal(0)
+    return state.window(key, event_time(item), hours)[1]
+
+
+#: "Unknown" for ratios: every comparison with NaN is false, so a rule without data stays quiet.
+UNKNOWN = float("nan")
+
+
+def value_per_kg_ratio(state: RiskState, item: Item, line: Line | None) -> float:
+    """Declared EUR per kg over the reference median for the line's HS heading and origin."""
+    if line is None or not line.hs_code or line.value_eur is None or not line.net_weight_kg:
+        return UNKNOWN
+    reference = state.reference(line.hs_code[:4], line.origin)
+    if reference is None or not reference.value_per_kg:
+        return UNKNOWN
+    return float(line.value_eur / line.net_weight_kg) / reference.value_per_kg
+
+
+def value_per_unit_ratio(state: RiskState, item: Item, line: Line | None) -> float:
+    """Declared EUR per unit over the reference median for the line's HS heading and origin."""
+    if line is None or not line.hs_code or line.value_eur is None or not line.quantity:
+        return UNKNOWN
+    reference = state.reference(line.hs_code[:4], line.origin)
+    if reference is None or not reference.value_per_unit:
+        return UNKNOWN
+    return float(line.value_eur) / line.quantity / reference.value_per_unit
+
+
+def bind_matches(matcher: WordMatcher) -> Callable[[str | None], bool]:
+    return matcher.matches
+
+
+def bind_watchlist(watchlist: Watchlist) -> Callable[..., WatchHit | None]:
+    def screen(
+        party: PartyRecord | None, min_score: float = DEFAULT_WATCHLIST_SCORE
+    ) -> WatchHit | None:
+        if party is None:
+            return None
+        return watchlist.screen([party.name, party.business_name], party.country, min_score)
+
+    return screen
+
+
+def bind_hs_mismatch(chapters: KeywordChapters) -> Callable[[Line | None], bool]:
+    def mismatch(line: Line | None) -> bool:
+        if line is None or not line.hs_code:
+            return False
+        expected = chapters.expected(line.description)
+        return bool(expected) and not line.hs_code.startswith(expected)
+
+    return mismatch
+
+
+def bind_hs_expected(chapters: KeywordChapters) -> Callable[[str | None], str]:
+    def expected(text: str | None) -> str:
+        keyword = chapters.keyword(text)
+        if keyword is None:
+            return ""
+        return f"{keyword!r} implies HS {'/'.join(chapters.expected(text))}"
+
+    return expected
+
+
+def bind_country_risk(weights: dict[str, float]) -> Callable[[str | None], float]:
+    def risk(code: str | None) -> float:
+        return weights.get(code.upper(), 0.0) if code else 0.0
+
+    return risk
+
+
+#: Binders for list-taking helpers: list object -> callable with the list argument removed.
+BINDERS: dict[str, Callable[[Any], Callable[..., Any]]] = {
+    "matches": bind_matches,
+    "watchlist": bind_watchlist,
+    "hs_mismatch": bind_hs_mismatch,
+    "hs_expected": bind_hs_expected,
+    "country_risk": bind_country_risk,
+}
+
+#: Plain functions the compiled code calls by name.
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "any": any,
+    "all": all,
+    "len": len,
+    "sum": sum,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "round": round,
+    "first": first,
+    "hs_in": hs_in,
+    "window_count": window_count,
+    "window_value_eur": window_value_eur,
+    "value_per_kg_ratio": value_per_kg_ratio,
+    "value_per_unit_ratio": value_per_unit_ratio,
+}
+
+HELPERS: dict[str, HelperSpec] = {
+    spec.name: spec
+    for spec in (
+        HelperSpec("any", "any(<condition> for l in item.lines)", 1, 1, "bool", generator=True),
+        HelperSpec("all", "all(<condition> for l in item.lines)", 1, 1, "bool", generator=True),
+        HelperSpec("first", "first(<value> for l in item.lines if <condition>)", 1, 1, "any",
+                   generator=True, returns_element=True),
+        HelperSpec("sum", "sum(<number> for l in item.lines)", 1, 1, "num", generator=True,
+                   returns_element=True),
+        HelperSpec("min", "min(<number> for l in item.lines)", 1, 1, "num", generator=True,
+                   returns_element=True),
+        HelperSpec("max", "max(<number> for l in item.lines)", 1, 1, "num", generator=True,
+                   returns_element=True),
+        HelperSpec("len", "len(item.lines) or len(text)", 1, 1, "num"),
+        HelperSpec("abs", "abs(number)", 1, 1, "num"),
+        HelperSpec("round", "round(number, digits)", 1, 2, "num"),
+        HelperSpec("hs_in", 'hs_in(l.hs_code, "8507", "850650", ...)', 2, None, "bool"),
+        HelperSpec("matches", 'matches(text, "list_name")', 2, 2, "bool", list_arg=1,
+                   list_kind="words"),
+        HelperSpec("watchlist", 'watchlist(item.sender, "list_name", min_score=80)', 2, 2,
+                   "watch", list_arg=1, list_kind="parties",
+                   keywords=frozenset({"min_score"})),
+        HelperSpec("hs_mismatch", 'hs_mismatch(l, "keyword_map_name")', 2, 2, "bool",
+                   list_arg=1, list_kind="keyword_map"),
+        HelperSpec("hs_expected", 'hs_expected(l.description, "keyword_map_name")', 2, 2,
+                   "str", list_arg=1, list_kind="keyword_map"),
+        HelperSpec("country_risk", 'country_risk(code) or country_risk(code, "weights_name")',
+                   1, 2, "num", list_arg=1, list_kind="weights", default_list="country_risk"),
+        HelperSpec("window_count", "window_count(item.addressee_key, hours)", 2, 2, "num",
+                   stateful=True),
+        HelperSpec("window_value_eur", "window_value_eur(item.addressee_key, hours)", 2, 2,
+                   "num", stateful=True),
+        HelperSpec("value_per_kg_ratio", "value_per_kg_ratio(l)", 1, 1, "num", stateful=True),
+        HelperSpec("value_per_unit_ratio", "value_per_unit_ratio(l)", 1, 1, "num",
+                   stateful=True),
+    )
+}  # fmt: skip

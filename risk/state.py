@@ -1,0 +1,174 @@
+"""What stateful rules read: recent traffic per party key, and reference values.
+
+`RiskState` is the interface; `InMemoryState` serves offline assessment, tests
+and benchmarks. The pipeline supplies a database-backed implementation, so
+windows survive restarts and are shared by all workers.
+
+Windows are symmetric around an item's event time (posting time, else
+receipt): an order split into parcels is caught on every part, also on the
+first, when the parts arrive together (the engine observes a whole batch
+before it assesses any item of it).
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from importlib import resources
+from typing import Protocol
+
+from messages.canonical import Item, Line
+
+#: Entries older than this (behind the newest event seen) are forgotten: memory stays flat.
+DEFAULT_RETENTION = timedelta(days=7)
+#: Online reference values need this many accepted lines per HS heading and origin.
+MIN_SAMPLES = 30
+_SAMPLES_KEPT = 256
+_RECOMPUTE_EVERY = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Typical value of accepted goods: median EUR per kg and per unit."""
+
+    value_per_kg: float | None
+    value_per_unit: float | None
+    samples: int
+
+
+class RiskState(Protocol):
+    def observe(self, item: Item) -> None:
+        """Record an item (idempotent per item id: a replacement is not counted twice)."""
+
+    def window(self, key: str, at: datetime, hours: float) -> tuple[int, Decimal]:
+        """(items, total EUR value) for `key` with event times within `hours` of `at`."""
+
+    def reference(self, heading: str, origin: str | None) -> Reference | None:
+        """Reference values for an HS heading (4 digits) and origin, or for the heading alone."""
+
+
+def event_time(item: Item) -> datetime:
+    return item.posting_at or item.received_at
+
+
+def load_reference_table(text: str | None = None) -> dict[tuple[str, str], Reference]:
+    """Reference values from CSV (heading, origin, value_per_kg_eur, value_per_unit_eur, samples).
+
+    An empty origin means "any origin". The packaged table is the cold start;
+    `InMemoryState` learns from accepted traffic on top of it.
+    """
+    if text is None:
+        text = resources.files("risk").joinpath("data/reference_values.csv").read_text("utf-8")
+    table: dict[tuple[str, str], Reference] = {}
+    for row in csv.DictReader(line for line in text.splitlines() if not line.startswith("#")):
+        table[(row["heading"], row["origin"])] = Reference(
+            float(row["value_per_kg_eur"]) if row["value_per_kg_eur"] else None,
+            float(row["value_per_unit_eur"]) if row["value_per_unit_eur"] else None,
+            int(row["samples"]),
+        )
+    return table
+
+
+class _Samples:
+    """Recent per-kg and per-unit values of one heading/origin, with a lazily kept median."""
+
+    __slots__ = ("per_kg", "per_unit", "seen", "current")
+
+    def __init__(self) -> None:
+        self.per_kg: deque[float] = deque(maxlen=_SAMPLES_KEPT)
+        self.per_unit: deque[float] = deque(maxlen=_SAMPLES_KEPT)
+        self.seen = 0
+        self.current: Reference | None = None
+
+    def add(self, line: Line) -> None:
+        if line.value_eur is None or line.value_eur <= 0:
+            return
+        if line.net_weight_kg:
+            self.per_kg.append(float(line.value_eur / line.net_weight_kg))
+        if line.quantity:
+            self.per_unit.append(float(line.value_eur) / line.quantity)
+        self.seen += 1
+        if self.seen >= MIN_SAMPLES and (self.current is None or self.seen % _RECOMPUTE_EVERY == 0):
+            self.current = Reference(
+                statistics.median(self.per_kg) if self.per_kg else None,
+                statistics.median(self.per_unit) if self.per_unit else None,
+                self.seen,
+            )
+
+
+class InMemoryState:
+    """Windows and references in process memory, bounded by `retention`."""
+
+    def __init__(
+        self,
+        references: dict[tuple[str, str], Reference] | None = None,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        learn: bool = True,
+    ) -> None:
+        self._references = load_reference_table() if references is None else references
+        self._learned: dict[tuple[str, str], _Samples] = {}
+        self._learn = learn
+        self._retention = retention
+        self._by_key: dict[str, dict[str, tuple[datetime, Decimal]]] = {}
+        self._arrivals: deque[tuple[datetime, str, str]] = deque()
+        self._newest: datetime | None = None
+
+    def observe(self, item: Item) -> None:
+        at = event_time(item)
+        value = item.total_value_eur or Decimal(0)
+        for key in (item.addressee_key, item.sender_key):
+            entries = self._by_key.setdefault(key, {})
+            if item.item_id not in entries:
+                self._arrivals.append((at, key, item.item_id))
+            entries[item.item_id] = (at, value)
+        if self._learn:
+            for line in item.lines:
+                if line.hs_code and len(line.hs_code) >= 4:
+                    heading = line.hs_code[:4]
+                    for origin in (line.origin or "", ""):
+                        self._learned.setdefault((heading, origin), _Samples()).add(line)
+        if self._newest is None or at > self._newest:
+            self._newest = at
+            self._forget(at - self._retention)
+
+    def _forget(self, before: datetime) -> None:
+        arrivals = self._arrivals
+        while arrivals and arrivals[0][0] < before:
+            at, key, item_id = arrivals.popleft()
+            entries = self._by_key.get(key)
+            if entries is not None and item_id in entries and entries[item_id][0] < before:
+                del entries[item_id]
+                if not entries:
+                    del self._by_key[key]
+
+    def window(self, key: str, at: datetime, hours: float) -> tuple[int, Decimal]:
+        entries = self._by_key.get(key)
+        if not entries:
+            return 0, Decimal(0)
+        span = timedelta(hours=hours)
+        low, high = at - span, at + span
+        count, total = 0, Decimal(0)
+        for when, value in entries.values():
+            if low <= when <= high:
+                count += 1
+                total += value
+        return count, total
+
+    def reference(self, heading: str, origin: str | None) -> Reference | None:
+        for key in ((heading, origin or ""), (heading, "")):
+            learned = self._learned.get(key)
+            if learned is not None and learned.current is not None:
+                return learned.current
+            seeded = self._references.get(key)
+            if seeded is not None:
+                return seeded
+        return None
+
+    def size(self) -> int:
+        """Entries held in windows (for memory checks)."""
+        return sum(len(v) for v in self._by_key.values())
