@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import parse_validate
+from benchmarks import parse_validate, risk_engine
 
-BENCHMARKS = {"parse_validate": parse_validate.main}
+BENCHMARKS = {"parse_validate": parse_validate.main, "risk_engine": risk_engine.main}
 
 
 def main(argv: list[str]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from messages.canonical import Item
 from risk.errors import ExpressionError, RuleProblem, RulesetError
-from risk.helpers import BINDERS, FUNCTIONS
+from risk.helpers import BINDERS, FUNCTIONS, HELPERS
 from risk.language import Bindings, translate
 from risk.lists import CompiledLists, compile_lists, list_kind
 from risk.ruleset import (
@@ -29,8 +29,9 @@ from risk.ruleset import (
     structural_problems,
 )
 from risk.state import RiskState
-from risk.templates import split_template
+from risk.templates import Placeholder, split_template
 
+STATEFUL_HELPERS = tuple(name for name, spec in HELPERS.items() if spec.stateful)
 #: What a rule may raise on missing or odd data; the rule is skipped, the item still assessed.
 RULE_ERRORS = (TypeError, ArithmeticError, ValueError, AttributeError, IndexError, KeyError)
 
@@ -90,6 +91,8 @@ class Ruleset:
     evaluate: Evaluate
     code: str
     spec: RulesetSpec
+    #: Some rule reads RiskState (windows, references): items must be observed.
+    stateful: bool
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -106,6 +109,18 @@ def _locate(
     if error.line == 1:
         return base.line, base.column + offset + error.column
     return base.line + error.line - 1, error.column + 1
+
+
+def _translate_placeholder(
+    placeholder: Placeholder, lists: CompiledLists, bindings: Bindings
+) -> str:
+    """Translate one `{...}`; an error's column counts from the start of the reason."""
+    try:
+        return translate(placeholder.expression, lists, bindings).source
+    except ExpressionError as error:
+        if error.line == 1:
+            error.column += placeholder.offset
+        raise
 
 
 def _namespace(lists: CompiledLists, bindings: Bindings) -> dict[str, Any]:
@@ -125,10 +140,14 @@ def _namespace(lists: CompiledLists, bindings: Bindings) -> dict[str, Any]:
     return namespace
 
 
-def compile_ruleset(text: str) -> Ruleset:
-    """Load, check and compile a ruleset from YAML text; RulesetError lists every problem."""
-    spec, where = parse_spec(text)
-    problems = structural_problems(spec, where)
+def compile_ruleset(text: str, *, require_tests: bool = True) -> Ruleset:
+    """Load, check and compile a ruleset from YAML text; RulesetError lists every problem.
+
+    `require_tests=False` is for generated rulesets (benchmarks, backtests of
+    one rule); anything an analyst writes must carry golden tests.
+    """
+    spec, where, problems = parse_spec(text)
+    problems += structural_problems(spec, where, require_tests=require_tests)
     raw_lists: dict[str, object] = {}
     for name, value in spec.lists.items():
         kind = list_kind(value)
@@ -144,17 +163,20 @@ def compile_ruleset(text: str) -> Ruleset:
     lists = compile_lists(raw_lists)
     bindings = Bindings()
     conditions: list[str] = []
+    single_line: list[str] = []
     reasons: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
     for index, rule in enumerate(spec.rules):
         try:
             conditions.append(translate(rule.when, lists, bindings).source)
+            single_line.append(translate(rule.when, lists, bindings, single_line=True).source)
         except ExpressionError as error:
             line, column = _locate(where.of(index, "when"), error)
             problems.append(RuleProblem(rule.id, line, column, f"when: {error.message}"))
             conditions.append("False")
+            single_line.append("False")
         try:
             parts, placeholders = split_template(rule.reason)
-            sources = tuple(translate(p.expression, lists, bindings).source for p in placeholders)
+            sources = tuple(_translate_placeholder(p, lists, bindings) for p in placeholders)
             reasons.append(
                 (
                     tuple(parts),
@@ -170,7 +192,7 @@ def compile_ruleset(text: str) -> Ruleset:
     if problems:
         raise RulesetError(problems)
     active_indexes = [i for i, rule in enumerate(spec.rules) if rule.enabled]
-    code = _generate(conditions, active_indexes, reasons)
+    code = _generate(conditions, single_line, active_indexes, reasons)
     namespace = _namespace(lists, bindings)
     # The code is generated here from checked, translated expressions (risk.language).
     exec(compile(code, f"<ruleset {spec.ruleset} {spec.version}>", "exec"), namespace)  # noqa: S102
@@ -201,27 +223,39 @@ def compile_ruleset(text: str) -> Ruleset:
         evaluate=namespace["evaluate"],
         code=code,
         spec=spec,
+        stateful=any(f"h_{name}(" in code for name in STATEFUL_HELPERS),
     )
 
 
 def _generate(
     conditions: list[str],
+    single_line: list[str],
     active: list[int],
     reasons: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]],
 ) -> str:
-    lines = ["def evaluate(item, S):", "    hits = []", "    skipped = []"]
-    for position, index in enumerate(active):
-        lines += [
-            "    try:",
-            f"        if {conditions[index]}:",
-            f"            hits.append({position})",
-            "    except ERRORS:",
-            f"        skipped.append({position})",
-        ]
-    lines.append("    return hits, skipped")
-    for index, (_, sources, _, _) in enumerate(reasons):
-        values = ", ".join(f"(lambda item, S: {source})" for source in sources)
-        lines.append(f"reason_{index} = ({values}{',' if len(sources) == 1 else ''})")
+    lines = [
+        "def evaluate(item, S):",
+        "    if h_len(item.lines) == 1:",
+        "        return evaluate_one_line(item, S, item.lines[0])",
+        "    return evaluate_any_lines(item, S)",
+    ]
+    for name, params, sources in (
+        ("evaluate_one_line", "item, S, line0", single_line),
+        ("evaluate_any_lines", "item, S", conditions),
+    ):
+        lines += [f"def {name}({params}):", "    hits = []", "    skipped = []"]
+        for position, index in enumerate(active):
+            lines += [
+                "    try:",
+                f"        if {sources[index]}:",
+                f"            hits.append({position})",
+                "    except ERRORS:",
+                f"        skipped.append({position})",
+            ]
+        lines.append("    return hits, skipped")
+    for index, reason in enumerate(reasons):
+        values = ", ".join(f"(lambda item, S: {source})" for source in reason[1])
+        lines.append(f"reason_{index} = ({values}{',' if len(reason[1]) == 1 else ''})")
     return "\n".join(lines) + "\n"
 
 

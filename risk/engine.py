@@ -68,17 +68,20 @@ class Engine:
         self._evaluate = ruleset.evaluate
         self._active = ruleset.active
         self._bands = sorted(ruleset.bands, reverse=True)
+        self._observe = ruleset.stateful
 
     def assess(self, item: Item, state: RiskState) -> Assessment:
         """Record the item in the state, then assess it (windows include the item itself)."""
-        state.observe(item)
+        if self._observe:
+            state.observe(item)
         return self._assess(item, state)
 
     def assess_many(self, items: Iterable[Item], state: RiskState) -> list[Assessment]:
         """Observe a whole batch first, then assess: parts of a split order see each other."""
         batch = list(items)
-        for item in batch:
-            state.observe(item)
+        if self._observe:
+            for item in batch:
+                state.observe(item)
         return [self._assess(item, state) for item in batch]
 
     def _assess(self, item: Item, state: RiskState) -> Assessment:

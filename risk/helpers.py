@@ -17,7 +17,7 @@ from typing import Any
 from messages.canonical import Item, Line, PartyRecord
 from risk.fields import Kind
 from risk.lists import KeywordChapters, ListKind, WordMatcher
-from risk.state import RiskState, event_time
+from risk.state import RiskState, event_time, pair_key
 from risk.watchlist import WatchHit, Watchlist
 
 DEFAULT_WATCHLIST_SCORE = 80.0
@@ -51,6 +51,11 @@ def hs_in(code: str | None, *prefixes: str) -> bool:
     return bool(code) and code.startswith(prefixes)  # type: ignore[union-attr]
 
 
+def no_values() -> Any:
+    """min()/max() over no lines: the rule cannot say, as with an empty generator."""
+    raise ValueError("no values")
+
+
 def first(values: Iterable[Any]) -> Any:
     """The first value of a generator, or None: for reasons naming the offending line."""
     for value in values:
@@ -78,7 +83,7 @@ def value_per_kg_ratio(state: RiskState, item: Item, line: Line | None) -> float
     """Declared EUR per kg over the reference median for the line's HS heading and origin."""
     if line is None or not line.hs_code or line.value_eur is None or not line.net_weight_kg:
         return UNKNOWN
-    reference = state.reference(line.hs_code[:4], line.origin)
+    reference = state.reference(line.hs_code, line.origin)
     if reference is None or not reference.value_per_kg:
         return UNKNOWN
     return float(line.value_eur / line.net_weight_kg) / reference.value_per_kg
@@ -88,7 +93,7 @@ def value_per_unit_ratio(state: RiskState, item: Item, line: Line | None) -> flo
     """Declared EUR per unit over the reference median for the line's HS heading and origin."""
     if line is None or not line.hs_code or line.value_eur is None or not line.quantity:
         return UNKNOWN
-    reference = state.reference(line.hs_code[:4], line.origin)
+    reference = state.reference(line.hs_code, line.origin)
     if reference is None or not reference.value_per_unit:
         return UNKNOWN
     return float(line.value_eur) / line.quantity / reference.value_per_unit
@@ -156,7 +161,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "round": round,
     "first": first,
+    "bool": bool,
+    "no_values": no_values,
     "hs_in": hs_in,
+    "pair_key": pair_key,
     "window_count": window_count,
     "window_value_eur": window_value_eur,
     "value_per_kg_ratio": value_per_kg_ratio,
@@ -191,6 +199,7 @@ HELPERS: dict[str, HelperSpec] = {
                    "str", list_arg=1, list_kind="keyword_map"),
         HelperSpec("country_risk", 'country_risk(code) or country_risk(code, "weights_name")',
                    1, 2, "num", list_arg=1, list_kind="weights", default_list="country_risk"),
+        HelperSpec("pair_key", "pair_key(item.sender_key, item.addressee_key)", 2, 2, "str"),
         HelperSpec("window_count", "window_count(item.addressee_key, hours)", 2, 2, "num",
                    stateful=True),
         HelperSpec("window_value_eur", "window_value_eur(item.addressee_key, hours)", 2, 2,

@@ -84,10 +84,13 @@ def _suggest(name: str, choices: list[str]) -> str:
 
 
 class _Checker:
-    def __init__(self, lists: CompiledLists, bindings: Bindings) -> None:
+    def __init__(self, lists: CompiledLists, bindings: Bindings, *, single_line: bool) -> None:
         self.lists = lists
         self.bindings = bindings
+        self.single_line = single_line
         self.scope: dict[str, Kind] = {"item": "item"}
+        #: Loop variable -> name in the emitted code (`line0` when inlined for one line).
+        self.emitted: dict[str, str] = {}
         self.nodes = 0
 
     # ------------------------------------------------------------ dispatch
@@ -132,7 +135,7 @@ class _Checker:
         if name == "item":
             return ast.Name("item", ast.Load()), "item"
         if name in self.scope:
-            return ast.Name(f"v_{name}", ast.Load()), self.scope[name]
+            return ast.Name(self.emitted[name], ast.Load()), self.scope[name]
         if name in HELPERS:
             raise _error(node, f"{name!r} is a function: call it, e.g. {HELPERS[name].usage}")
         raise _error(
@@ -319,20 +322,24 @@ class _Checker:
             raise _error(
                 comp.iter, "generators loop over item.lines (or a list field such as item.warnings)"
             )
-        outer = dict(self.scope)
+        inline = self.single_line and _is_item_lines(comp.iter)
+        outer, outer_emitted = dict(self.scope), dict(self.emitted)
         self.scope[var] = element_kind
+        self.emitted[var] = "line0" if inline else f"v_{var}"
         try:
             ifs = [self.visit(condition)[0] for condition in comp.ifs]
             element, kind = self.visit(arg.elt)
         finally:
-            self.scope = outer
+            self.scope, self.emitted = outer, outer_emitted
+        result_kind = kind if returns_element else returns
+        if name in ("sum", "min", "max"):
+            self._need_number(arg.elt, kind, f"{name}()")
+        if inline:
+            return _inline_one_line(name, element, ifs), result_kind
         generator = ast.GeneratorExp(
             element,
             [ast.comprehension(ast.Name(f"v_{var}", ast.Store()), iterable, ifs, 0)],
         )
-        result_kind = kind if returns_element else returns
-        if name in ("sum", "min", "max"):
-            self._need_number(arg.elt, kind, f"{name}()")
         return ast.Call(ast.Name(f"h_{name}", ast.Load()), [generator], []), result_kind
 
     # ------------------------------------------------------------ checks
@@ -343,16 +350,61 @@ class _Checker:
             raise _error(node, f"{what} needs a number, not {kind}")
 
 
-def translate(source: str, lists: CompiledLists, bindings: Bindings) -> Translated:
-    """Check one expression and return the Python source that computes it."""
+def _is_item_lines(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "lines"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "item"
+    )
+
+
+def _inline_one_line(name: str, element: ast.expr, ifs: list[ast.expr]) -> ast.expr:
+    """`any(x for l in item.lines if c)` for an item of exactly one line `line0`, without a generator.
+
+    Most items have one line, and a generator costs more than the condition
+    it runs; the compiler uses this form when `len(item.lines) == 1`.
+    """
+    condition = ifs[0] if len(ifs) == 1 else ast.BoolOp(ast.And(), ifs) if ifs else None
+    call = ast.Name
+    if name == "any":
+        body = element if condition is None else ast.BoolOp(ast.And(), [condition, element])
+        return ast.Call(call("h_bool", ast.Load()), [body], [])
+    if name == "all":
+        if condition is None:
+            return ast.Call(call("h_bool", ast.Load()), [element], [])
+        either = ast.BoolOp(ast.Or(), [ast.UnaryOp(ast.Not(), condition), element])
+        return ast.Call(call("h_bool", ast.Load()), [either], [])
+    if condition is None:
+        return element
+    empty: ast.expr = {
+        "first": ast.Constant(None),
+        "sum": ast.Constant(0),
+    }.get(name) or ast.Call(call("h_no_values", ast.Load()), [], [])
+    return ast.IfExp(condition, element, empty)
+
+
+def translate(
+    source: str, lists: CompiledLists, bindings: Bindings, *, single_line: bool = False
+) -> Translated:
+    """Check one expression and return the Python source that computes it.
+
+    With `single_line`, generators over `item.lines` are inlined for an item
+    whose only line is bound to `line0` (see `_inline_one_line`).
+    """
     if len(source) > MAX_SOURCE:
         raise ExpressionError(f"expression longer than {MAX_SOURCE} characters")
     try:
         tree = ast.parse(source.strip(), mode="eval")
+    except RecursionError:
+        raise ExpressionError("expression nested too deeply") from None
     except SyntaxError as exc:
         raise ExpressionError(
             f"syntax error: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1
         ) from None
-    checker = _Checker(lists, bindings)
-    expression, kind = checker.visit(tree.body)
-    return Translated(ast.unparse(ast.fix_missing_locations(expression)), kind)
+    checker = _Checker(lists, bindings, single_line=single_line)
+    try:
+        expression, kind = checker.visit(tree.body)
+        return Translated(ast.unparse(ast.fix_missing_locations(expression)), kind)
+    except RecursionError:
+        raise ExpressionError("expression nested too deeply") from None

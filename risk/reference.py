@@ -34,7 +34,12 @@ def build_reference(
                 or line.value_eur <= 0
             ):
                 continue
-            for key in ((line.hs_code[:4], line.origin or ""), (line.hs_code[:4], "")):
+            codes = (
+                (line.hs_code[:6], line.hs_code[:4])
+                if len(line.hs_code) >= 6
+                else (line.hs_code[:4],)
+            )
+            for key in [(code, origin) for code in codes for origin in (line.origin or "", "")]:
                 if line.net_weight_kg:
                     per_kg[key].append(float(line.value_eur / line.net_weight_kg))
                 if line.quantity:
@@ -54,9 +59,9 @@ def build_reference(
 
 def reference_csv(table: dict[tuple[str, str], Reference], *, note: str) -> str:
     """The CSV `risk.state.load_reference_table` reads, with a provenance comment first."""
-    rows = [f"# {note}", "heading,origin,value_per_kg_eur,value_per_unit_eur,samples"]
-    for (heading, origin), ref in sorted(table.items()):
+    rows = [f"# {note}", "hs,origin,value_per_kg_eur,value_per_unit_eur,samples"]
+    for (code, origin), ref in sorted(table.items()):
         kg = "" if ref.value_per_kg is None else f"{ref.value_per_kg:.2f}"
         unit = "" if ref.value_per_unit is None else f"{ref.value_per_unit:.2f}"
-        rows.append(f"{heading},{origin},{kg},{unit},{ref.samples}")
+        rows.append(f"{code},{origin},{kg},{unit},{ref.samples}")
     return "\n".join(rows) + "\n"

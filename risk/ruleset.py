@@ -89,16 +89,19 @@ class SourceMap:
         return fields.get(key or "", fields.get(""))
 
 
-def _positions(node: yaml.Node) -> dict[str, Position]:
+def _positions(node: yaml.Node, lines: list[str]) -> dict[str, Position]:
     found = {"": Position(node.start_mark.line + 1, node.start_mark.column + 1)}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
-                # Block scalars ("when: >") start on the next line; plain ones on the key's.
                 line = value.start_mark.line + 1
                 column = value.start_mark.column + 1
                 if isinstance(value, yaml.ScalarNode) and value.style in ("|", ">"):
-                    line, column = line + 1, value.start_mark.column + 1
+                    # Block scalars ("when: >-") start on the next line, at its indentation.
+                    text = lines[line] if line < len(lines) else ""
+                    line, column = line + 1, len(text) - len(text.lstrip(" ")) + 1
+                elif isinstance(value, yaml.ScalarNode) and value.style in ("'", '"'):
+                    column += 1  # the expression starts after the opening quote
                 found[str(key.value)] = Position(line, column)
     return found
 
@@ -113,12 +116,13 @@ def read_yaml(text: str) -> tuple[Any, SourceMap]:
         data = loader.construct_document(node)
     finally:
         loader.dispose()
-    top = _positions(node)
+    lines = text.splitlines()
+    top = _positions(node, lines)
     rules: list[dict[str, Position]] = []
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if getattr(key, "value", None) == "rules" and isinstance(value, yaml.SequenceNode):
-                rules = [_positions(rule) for rule in value.value]
+                rules = [_positions(rule, lines) for rule in value.value]
     return data, SourceMap(rules, top)
 
 
@@ -130,8 +134,12 @@ def _rule_id(data: Any, index: int) -> str | None:
     return str(rule_id)
 
 
-def parse_spec(text: str) -> tuple[RulesetSpec, SourceMap]:
-    """Structure checks only (types, required fields, bands); expressions come later."""
+def parse_spec(text: str) -> tuple[RulesetSpec, SourceMap, list[RuleProblem]]:
+    """Structure checks only (types, required fields, bands); expressions come later.
+
+    A rule with schema problems is reported and left out, so the other rules
+    are still checked and one run lists every problem of the file.
+    """
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise RulesetError(
             [RuleProblem(None, None, None, f"file larger than {MAX_FILE_BYTES} bytes")]
@@ -169,11 +177,31 @@ def parse_spec(text: str) -> tuple[RulesetSpec, SourceMap]:
                     f"{field or 'ruleset'}: {error['msg']}",
                 )
             )
-        raise RulesetError(problems) from None
-    return spec, where
+        bad_rules = {
+            loc[1]
+            for loc in (e["loc"] for e in exc.errors())
+            if len(loc) > 1 and loc[0] == "rules" and isinstance(loc[1], int)
+        }
+        top_level = any(
+            not (len(e["loc"]) > 1 and e["loc"][0] == "rules" and isinstance(e["loc"][1], int))
+            for e in exc.errors()
+        )
+        rules = data.get("rules")
+        if top_level or not isinstance(rules, list) or len(bad_rules) >= len(rules):
+            raise RulesetError(problems) from None
+        kept = [i for i in range(len(rules)) if i not in bad_rules]
+        try:
+            spec = RulesetSpec.model_validate({**data, "rules": [rules[i] for i in kept]})
+        except ValidationError:
+            raise RulesetError(problems) from None
+        kept_where = SourceMap([where.rules[i] for i in kept if i < len(where.rules)], where.top)
+        return spec, kept_where, problems
+    return spec, where, []
 
 
-def structural_problems(spec: RulesetSpec, where: SourceMap) -> list[RuleProblem]:
+def structural_problems(
+    spec: RulesetSpec, where: SourceMap, *, require_tests: bool = True
+) -> list[RuleProblem]:
     """Bands, actions, ids and scores that the schema alone cannot check."""
     problems: list[RuleProblem] = []
 
@@ -224,6 +252,8 @@ def structural_problems(spec: RulesetSpec, where: SourceMap) -> list[RuleProblem
                 )
             if not rule.score and rule.action is None:
                 add("score", "a FISCAL rule needs a score or an action")
+        if not require_tests:
+            continue
         if not rule.tests and rule.enabled:
             add("tests", "every enabled rule needs golden tests (at least one hit and one miss)")
         elif rule.enabled and {t.expect for t in rule.tests} != {"hit", "miss"}:

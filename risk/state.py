@@ -47,8 +47,14 @@ class RiskState(Protocol):
     def window(self, key: str, at: datetime, hours: float) -> tuple[int, Decimal]:
         """(items, total EUR value) for `key` with event times within `hours` of `at`."""
 
-    def reference(self, heading: str, origin: str | None) -> Reference | None:
-        """Reference values for an HS heading (4 digits) and origin, or for the heading alone."""
+    def reference(self, hs_code: str, origin: str | None) -> Reference | None:
+        """Reference values for the HS subheading and origin, falling back to the subheading
+        from any origin, then the heading (4 digits) with and without origin."""
+
+
+def pair_key(sender_key: str | None, addressee_key: str | None) -> str:
+    """One sender to one addressee: the key of a split order."""
+    return f"{sender_key}>{addressee_key}"
 
 
 def event_time(item: Item) -> datetime:
@@ -56,7 +62,7 @@ def event_time(item: Item) -> datetime:
 
 
 def load_reference_table(text: str | None = None) -> dict[tuple[str, str], Reference]:
-    """Reference values from CSV (heading, origin, value_per_kg_eur, value_per_unit_eur, samples).
+    """Reference values from CSV (hs, origin, value_per_kg_eur, value_per_unit_eur, samples).
 
     An empty origin means "any origin". The packaged table is the cold start;
     `InMemoryState` learns from accepted traffic on top of it.
@@ -65,7 +71,7 @@ def load_reference_table(text: str | None = None) -> dict[tuple[str, str], Refer
         text = resources.files("risk").joinpath("data/reference_values.csv").read_text("utf-8")
     table: dict[tuple[str, str], Reference] = {}
     for row in csv.DictReader(line for line in text.splitlines() if not line.startswith("#")):
-        table[(row["heading"], row["origin"])] = Reference(
+        table[(row["hs"], row["origin"])] = Reference(
             float(row["value_per_kg_eur"]) if row["value_per_kg_eur"] else None,
             float(row["value_per_unit_eur"]) if row["value_per_unit_eur"] else None,
             int(row["samples"]),
@@ -121,17 +127,21 @@ class InMemoryState:
     def observe(self, item: Item) -> None:
         at = event_time(item)
         value = item.total_value_eur or Decimal(0)
-        for key in (item.addressee_key, item.sender_key):
-            entries = self._by_key.setdefault(key, {})
-            if item.item_id not in entries:
-                self._arrivals.append((at, key, item.item_id))
-            entries[item.item_id] = (at, value)
+        for key in (
+            item.addressee_key,
+            item.sender_key,
+            pair_key(item.sender_key, item.addressee_key),
+        ):
+            # Every observation gets an arrival record, so a corrected item (new time) is
+            # still forgotten later; stale records are skipped in `_forget`.
+            self._by_key.setdefault(key, {})[item.item_id] = (at, value)
+            self._arrivals.append((at, key, item.item_id))
         if self._learn:
             for line in item.lines:
-                if line.hs_code and len(line.hs_code) >= 4:
-                    heading = line.hs_code[:4]
-                    for origin in (line.origin or "", ""):
-                        self._learned.setdefault((heading, origin), _Samples()).add(line)
+                if line.hs_code and len(line.hs_code) >= 6:
+                    for code in (line.hs_code[:6], line.hs_code[:4]):
+                        for origin in (line.origin or "", ""):
+                            self._learned.setdefault((code, origin), _Samples()).add(line)
         if self._newest is None or at > self._newest:
             self._newest = at
             self._forget(at - self._retention)
@@ -159,8 +169,11 @@ class InMemoryState:
                 total += value
         return count, total
 
-    def reference(self, heading: str, origin: str | None) -> Reference | None:
-        for key in ((heading, origin or ""), (heading, "")):
+    def reference(self, hs_code: str, origin: str | None) -> Reference | None:
+        keys = [(code, origin or "") for code in (hs_code[:6], hs_code[:4])]
+        keys.insert(1, (hs_code[:6], ""))
+        keys.append((hs_code[:4], ""))
+        for key in keys:
             learned = self._learned.get(key)
             if learned is not None and learned.current is not None:
                 return learned.current

@@ -20,7 +20,7 @@ from messages.text import LEGAL_FORMS, fold
 
 #: Below this a token pair is not a match at all (e.g. "ivan" vs "ivanov" still is).
 _TOKEN_FLOOR = 0.7
-_INITIAL_SIMILARITY = 0.85
+_INITIAL_SIMILARITY = 0.8
 #: A name token of the entry that the query lacks (a middle name) costs this much of a token.
 _MISSING_ENTRY_TOKEN_WEIGHT = 0.25
 _COUNTRY_MISMATCH_PENALTY = 15.0
@@ -53,7 +53,21 @@ class WatchHit:
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
-    return tuple(t for t in fold(name).split(" ") if t and t not in LEGAL_FORMS)
+    """Folded name words without legal forms; dotted forms ("G.m.b.H.", "L.L.C.") included."""
+    words = [t for t in fold(name).split(" ") if t]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and len(words[j]) == 1:
+            j += 1
+        if j - i >= 2 and "".join(words[i:j]) in LEGAL_FORMS:
+            i = j
+            continue
+        if words[i] not in LEGAL_FORMS:
+            out.append(words[i])
+        i += 1
+    return tuple(out)
 
 
 def _deletions(token: str) -> set[str]:

@@ -4,7 +4,9 @@ Realistic traffic needs descriptions a marketplace seller would type, an HS
 2022 subheading that really exists (a made-up code would be an HS_UNKNOWN
 defect, not clean data), plausible unit prices and weights (so value-per-kg
 rules see a believable distribution) and the countries such goods usually
-come from.
+come from. Clean goods carry no risk signal of their own: no brand names, and
+nothing posts refuse (loose lithium cells, power banks, vapes); those belong
+to the risk scenarios (scenario_goods.py).
 """
 
 from __future__ import annotations
@@ -54,7 +56,6 @@ _ROWS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
     ("electronics", "Wireless earbuds with charging case", "851830", "15", "150", "0.05", "0.15", "CN VN"),
     ("electronics", "Portable Bluetooth speaker", "851822", "20", "120", "0.30", "0.90", "CN"),
     ("electronics", "Smartphone, 128 GB", "851713", "150", "900", "0.15", "0.25", "CN VN IN KR"),
-    ("electronics", "Power bank 10000 mAh", "850760", "10", "40", "0.20", "0.30", "CN"),
     ("electronics", "USB-C charging cable, 1 m", "854442", "3", "15", "0.03", "0.06", "CN"),
     ("electronics", "HDMI cable, 2 m", "854442", "4", "15", "0.08", "0.15", "CN"),
     ("electronics", "USB wall charger 20 W", "850440", "8", "30", "0.05", "0.10", "CN"),
@@ -177,8 +178,8 @@ _ROWS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
     ("auto parts", "Motorcycle helmet", "650610", "40", "200", "1.20", "1.70", "CN IT"),
     # supplements and food
     ("supplements", "Vitamin D3 capsules, 120 count", "210690", "8", "30", "0.10", "0.20", "US GB DE"),
-    ("supplements", "Collagen peptide powder", "210690", "15", "45", "0.30", "0.50", "US KR"),
-    ("supplements", "Whey protein powder 1 kg", "210610", "20", "50", "1.00", "1.20", "US GB DE"),
+    ("supplements", "Collagen peptide supplement, 300 g", "210690", "15", "45", "0.30", "0.50", "US KR"),
+    ("supplements", "Whey protein isolate 1 kg", "210610", "20", "50", "1.00", "1.20", "US GB DE"),
     ("supplements", "Fish oil omega-3 softgels", "150420", "10", "30", "0.15", "0.30", "US NO"),
     ("supplements", "Green tea, loose leaf 100 g", "090210", "5", "25", "0.10", "0.15", "CN JP"),
     ("supplements", "Roasted coffee beans 500 g", "090121", "10", "30", "0.50", "0.55", "IT BR CO"),
@@ -195,7 +196,7 @@ _ROWS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
     ("home decor", "Wooden picture frame", "441490", "5", "25", "0.30", "0.80", "CN"),
     ("home decor", "Ceramic flower vase", "691390", "10", "40", "0.50", "1.50", "CN PT"),
     ("home decor", "Artificial plant in pot", "670210", "8", "35", "0.30", "1.00", "CN"),
-    ("home decor", "Battery wall clock", "910521", "10", "40", "0.50", "1.00", "CN"),
+    ("home decor", "Quartz wall clock", "910521", "10", "40", "0.50", "1.00", "CN"),
     ("home decor", "Blackout curtains, pair", "630392", "15", "50", "1.00", "2.00", "CN IN"),
     ("home decor", "Cotton bath towel set", "630260", "15", "45", "0.80", "1.60", "TR IN PK"),
     ("home decor", "Printed cotton bed sheet set", "630221", "20", "70", "1.00", "2.00", "IN PK TR"),

@@ -1,8 +1,9 @@
 """What the generator produces: files with their bytes, ground-truth labels and envelopes.
 
 Labels are the point of synthetic traffic: for every item they say which
-defect was planted and exactly which finding codes `aedex validate` must
-report, so validation and risk detection can be scored, not eyeballed.
+defect or risk scenario was planted and exactly which finding codes
+`aedex validate` must report, so validation and risk detection can be scored,
+not eyeballed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ MESSAGE_KINDS: tuple[FileKind, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """Ground truth for one item, or for one message-level case (`item_index` None)."""
+    """Ground truth for one item, or for one message-level case (`item_index` None).
+
+    `scenario` names the risk scenario an item carries (scenarios.py), None for
+    clean and defective items; `expected` is then the warnings it must raise.
+    """
 
     file: str
     message_id: str | None
@@ -36,6 +41,7 @@ class Label:
     item_id: str | None
     defect: str | None
     expected: tuple[str, ...]
+    scenario: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,6 +51,7 @@ class Label:
             "item_id": self.item_id,
             "defect": self.defect,
             "expected": list(self.expected),
+            "scenario": self.scenario,
         }
 
     def to_json(self) -> str:

@@ -197,18 +197,26 @@ def legacy_address(address: Address) -> Address:
 class PartyPool:
     """Parties reused across items: the same buyer orders again, the same shop ships daily.
 
-    With probability `reuse` a recent party of the country is picked again, the
-    most recent ones most often (split consignments arrive close together, which
-    is what splitting windows look for); otherwise a new one is made. Only the
-    last `window` parties per country are kept, so memory stays flat on long runs.
+    With probability `reuse` a recent party of the country is picked again;
+    otherwise a new one is made. Shops (`recent_bias`) ship daily, so the most
+    recent ones are picked most often; buyers order again over weeks, so any of
+    the last `window` is equally likely and clean traffic does not look like a
+    split consignment (risk scenarios plant those on purpose). Only the last
+    `window` parties per country are kept, so memory stays flat on long runs.
     """
 
     def __init__(
-        self, make: Callable[[str, random.Random], Party], *, reuse: float, window: int = 200
+        self,
+        make: Callable[[str, random.Random], Party],
+        *,
+        reuse: float,
+        window: int = 200,
+        recent_bias: bool = True,
     ) -> None:
         self._make = make
         self._reuse = reuse
         self._window = window
+        self._recent_bias = recent_bias
         self._recent: dict[str, deque[Party]] = {}
 
     def pick(self, country: str, rng: random.Random) -> Party:
@@ -216,7 +224,8 @@ class PartyPool:
         if recent is None:
             recent = self._recent[country] = deque(maxlen=self._window)
         if recent and rng.random() < self._reuse:
-            return recent[-1 - int(len(recent) * rng.random() ** 2)]
+            draw = rng.random()
+            return recent[-1 - int(len(recent) * (draw**2 if self._recent_bias else draw))]
         party = self._make(country, rng)
         recent.append(party)
         return party

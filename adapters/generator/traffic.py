@@ -6,6 +6,8 @@ bytes in any process (with the same Faker and phonenumbers releases). Items are 
 grouped into messages, and the messages laid out on a timeline from
 `options.start`: posting 1-48 h before the message is prepared, express
 departures before and arrivals after it, so clean data is never late.
+With `scenarios`, some item draws become labelled risk scenarios (scenarios.py)
+instead of clean items; without, the rng is consumed exactly as before.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from adapters.generator.items import (
 )
 from adapters.generator.output import MESSAGE_KINDS, Envelope, FileKind, GeneratedFile, Label
 from adapters.generator.parties import PartyFactory, PartyPool
+from adapters.generator.scenario_base import Scene
+from adapters.generator.scenarios import ScenarioPlanner, Staged
 from messages.awb import make_awb
 from messages.models import (
     CusitmHeader,
@@ -67,13 +71,17 @@ class GeneratorOptions:
     """What to generate. Shares are relative weights of the six intake formats.
 
     With `defects`, about `defect_rate` of the items get exactly one defect
-    each, and a few hostile files are added on top of `items`.
+    each, and a few hostile files are added on top of `items`. With `scenarios`,
+    about `scenario_rate` of the item draws become a labelled risk scenario
+    (a `splitting` draw yields 3-5 items); scenario items never carry a defect.
     """
 
     items: int
     seed: int
     defects: bool = False
     defect_rate: float = 0.1
+    scenarios: bool = False
+    scenario_rate: float = 0.04
     items_per_message: int = 50
     start: datetime = DEFAULT_START
     share_itmatt_12: float = 0.35
@@ -88,6 +96,8 @@ class GeneratorOptions:
             raise ValueError(f"items must be >= 0, got {self.items}")
         if not 0 <= self.defect_rate <= 1:
             raise ValueError(f"defect_rate must be in [0, 1], got {self.defect_rate}")
+        if not 0 <= self.scenario_rate <= 1:
+            raise ValueError(f"scenario_rate must be in [0, 1], got {self.scenario_rate}")
         if not 1 <= self.items_per_message <= _MAX_ITEMS_PER_MESSAGE:
             raise ValueError(
                 f"items_per_message must be 1..{_MAX_ITEMS_PER_MESSAGE}, "
@@ -141,8 +151,9 @@ class _Run:
         factory = PartyFactory()
         self.sellers = PartyPool(factory.seller, reuse=0.85)
         self.persons = PartyPool(factory.person, reuse=0.3)
-        self.addressees = PartyPool(factory.person, reuse=0.7)
+        self.addressees = PartyPool(factory.person, reuse=0.7, window=3000, recent_bias=False)
         self.planner = DefectPlanner(enabled=options.defects, rate=options.defect_rate)
+        self.scenarios = ScenarioPlanner(enabled=options.scenarios, rate=options.scenario_rate)
         self.sequence = 0
         self.awb_defects = 0
 
@@ -194,10 +205,16 @@ class _Run:
     # ------------------------------------------------------------ items
 
     def _item(
-        self, origin: str, destination: str, posted: datetime, *, express: bool
+        self,
+        origin: str,
+        destination: str,
+        posted: datetime,
+        *,
+        express: bool,
+        category: str | None = None,
     ) -> DeclaredItem:
         rng = self.rng
-        category = pick_category(rng, express=express)
+        category = category or pick_category(rng, express=express)
         pool = self.persons if category in PERSONAL_CATEGORIES else self.sellers
         return self.builder.build(
             rng,
@@ -212,11 +229,80 @@ class _Run:
     def _posted_before(self, prepared: datetime) -> datetime:
         return prepared - timedelta(seconds=self.rng.randrange(3600, 48 * 3600))
 
+    def _draw_items(
+        self,
+        size: int,
+        kind: FileKind,
+        prepared: datetime,
+        destination: str,
+        *,
+        origin: str | None = None,
+        departure: datetime | None = None,
+    ) -> tuple[list[DeclaredItem], list[Staged | None]]:
+        """`size` items of one message and, per item, its scenario or None.
+
+        `origin` None draws one per item (CUSITM); `departure` is the express
+        posting time. A clean draw consumes the rng as it did before scenarios
+        existed: origin, posting time, item.
+        """
+        items: list[DeclaredItem] = []
+        staged: list[Staged | None] = []
+        while len(items) < size:
+            item_origin = origin if origin is not None else self._origin(destination)
+            if self.scenarios.wants(self.rng):
+                room = size - len(items)
+                scene = self._scene(kind, item_origin, destination, prepared, room, departure)
+                case = self.scenarios.stage(scene, self.rng)
+                items += case.items
+                staged += [case] * len(case.items)
+                continue
+            posted = departure if departure is not None else self._posted_before(prepared)
+            items.append(
+                self._item(item_origin, destination, posted, express=departure is not None)
+            )
+            staged.append(None)
+        return items, staged
+
+    def _scene(
+        self,
+        kind: FileKind,
+        origin: str,
+        destination: str,
+        prepared: datetime,
+        room: int,
+        departure: datetime | None,
+    ) -> Scene:
+        """What a scenario may use: the route and times, clean draws and sellers of this run."""
+
+        def draw(category: str | None) -> DeclaredItem:
+            posted = departure if departure is not None else self._posted_before(prepared)
+            express = departure is not None
+            return self._item(origin, destination, posted, express=express, category=category)
+
+        return Scene(
+            kind=kind,
+            origin=origin,
+            destination=destination,
+            prepared_at=prepared,
+            room=room,
+            rates=self.rates,
+            draw=draw,
+            seller=lambda: self.sellers.pick(origin, self.rng),
+        )
+
     def _defects(
-        self, items: list[DeclaredItem], kind: FileKind, prepared: datetime
+        self,
+        items: list[DeclaredItem],
+        kind: FileKind,
+        prepared: datetime,
+        staged: list[Staged | None],
     ) -> tuple[list[DeclaredItem], list[Injection | None]]:
+        """Defects for clean items only: a scenario item must raise exactly its own warnings."""
         where = Where(kind=kind, prepared_at=prepared, rates=self.rates)
-        injections = [self.planner.apply(item, self.rng, where) for item in items]
+        injections = [
+            None if case is not None else self.planner.apply(item, self.rng, where)
+            for item, case in zip(items, staged, strict=True)
+        ]
         final = [inj.item if inj else item for item, inj in zip(items, injections, strict=True)]
         return final, injections
 
@@ -236,13 +322,10 @@ class _Run:
     def _itmatt(self, kind: FileKind, size: int, clock: datetime) -> GeneratedFile:
         origin, destination = self._route()
         prepared = clock.astimezone(COUNTRIES[origin].tz)
-        items = [
-            self._item(origin, destination, self._posted_before(prepared), express=False)
-            for _ in range(size)
-        ]
+        items, staged = self._draw_items(size, kind, prepared, destination, origin=origin)
         if kind == "itmatt-1.1":
             items = [to_legacy(item) for item in items]
-        items, injections = self._defects(items, kind, prepared)
+        items, injections = self._defects(items, kind, prepared, staged)
         sender, recipient = COUNTRIES[origin].post, COUNTRIES[destination].post
         message_id = self._message_id(sender, prepared)
         message = ItmattMessage(
@@ -258,20 +341,15 @@ class _Run:
         )
         path = path_for(kind, message_id)
         envelope = Envelope(kind, message_id, sender, recipient, None, prepared, len(items))
-        labels = _item_labels(path, message_id, items, injections)
+        labels = _item_labels(path, message_id, items, injections, staged)
         return GeneratedFile(path, render_itmatt(message, kind), envelope, labels)
 
     def _cusitm(self, size: int, clock: datetime) -> GeneratedFile:
         rng = self.rng
         destination = weighted(rng, DESTINATIONS)
         prepared = clock.astimezone(COUNTRIES[destination].tz)
-        items = []
-        for _ in range(size):
-            origin = self._origin(destination)
-            items.append(
-                self._item(origin, destination, self._posted_before(prepared), express=False)
-            )
-        items, injections = self._defects(items, "cusitm", prepared)
+        items, staged = self._draw_items(size, "cusitm", prepared, destination)
+        items, injections = self._defects(items, "cusitm", prepared, staged)
         operator, office = COUNTRIES[destination].post, CUSTOMS_OFFICES[destination]
         message_id = self._message_id(operator, prepared)
         awb_defect = False
@@ -294,7 +372,7 @@ class _Run:
         )
         path = path_for("cusitm", message_id)
         envelope = Envelope("cusitm", message_id, operator, None, office, prepared, len(items))
-        labels = _item_labels(path, message_id, items, injections)
+        labels = _item_labels(path, message_id, items, injections, staged)
         if awb_defect:
             labels += (_message_label(path, message_id, "AWB_CHECK_DIGIT"),)
         return GeneratedFile(path, render_cusitm(message), envelope, labels)
@@ -323,8 +401,10 @@ class _Run:
             COUNTRIES[origin].tz
         )
         arrival = prepared + timedelta(seconds=rng.randrange(2 * 3600, 30 * 3600))
-        items = [self._item(origin, destination, departure, express=True) for _ in range(size)]
-        items, injections = self._defects(items, kind, prepared)
+        items, staged = self._draw_items(
+            size, kind, prepared, destination, origin=origin, departure=departure
+        )
+        items, injections = self._defects(items, kind, prepared, staged)
         message_id = self._message_id(carrier.code, prepared)
         awb, awb_defect = self._awb(carrier.awb_prefixes)
         shipments = tuple(shipment_of(item, ioss=_ioss(item, destination)) for item in items)
@@ -340,7 +420,7 @@ class _Run:
         office = CUSTOMS_OFFICES[destination]
         path = path_for(kind, message_id)
         envelope = Envelope(kind, message_id, carrier.code, None, office, prepared, len(items))
-        labels = _item_labels(path, message_id, items, injections)
+        labels = _item_labels(path, message_id, items, injections, staged)
         if awb_defect:
             labels += (_message_label(path, message_id, "AWB_CHECK_DIGIT"),)
         return GeneratedFile(path, render_manifest(manifest, kind), envelope, labels)
@@ -381,20 +461,41 @@ def _ioss(item: DeclaredItem, destination: str) -> str | None:
 
 
 def _item_labels(
-    path: str, message_id: str, items: list[DeclaredItem], injections: list[Injection | None]
+    path: str,
+    message_id: str,
+    items: list[DeclaredItem],
+    injections: list[Injection | None],
+    staged: list[Staged | None],
 ) -> tuple[Label, ...]:
     return tuple(
-        Label(
-            file=path,
-            message_id=message_id,
-            item_index=index,
-            item_id=item.item_id,
-            defect=None if injection is None else injection.defect.value,
-            expected=()
-            if injection is None
-            else tuple(sorted(c.value for c in injection.expected)),
+        _item_label(path, message_id, index, item, injection, case)
+        for index, (item, injection, case) in enumerate(
+            zip(items, injections, staged, strict=True), start=1
         )
-        for index, (item, injection) in enumerate(zip(items, injections, strict=True), start=1)
+    )
+
+
+def _item_label(
+    path: str,
+    message_id: str,
+    index: int,
+    item: DeclaredItem,
+    injection: Injection | None,
+    case: Staged | None,
+) -> Label:
+    """An item's ground truth: its defect, or its scenario, or clean; and the codes it raises."""
+    if injection is not None:
+        expected = tuple(sorted(c.value for c in injection.expected))
+    else:
+        expected = case.expected if case is not None else ()
+    return Label(
+        file=path,
+        message_id=message_id,
+        item_index=index,
+        item_id=item.item_id,
+        defect=None if injection is None else injection.defect.value,
+        expected=expected,
+        scenario=None if case is None else case.scenario,
     )
 
 

@@ -20,13 +20,15 @@ FILES_INDEX = "files.jsonl"
 
 @dataclass(frozen=True, slots=True)
 class TrafficSummary:
-    """What a run wrote: files and labelled items per kind, and how many carry a defect."""
+    """What a run wrote: files and labelled items per kind, how many carry a defect, and
+    how many items carry each risk scenario."""
 
     out_dir: Path
     files: dict[str, int] = field(default_factory=dict)
     items: dict[str, int] = field(default_factory=dict)
     defective_items: int = 0
     message_defects: int = 0
+    scenario_items: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_items(self) -> int:
@@ -45,6 +47,7 @@ def write_traffic(out_dir: Path, options: GeneratorOptions) -> TrafficSummary:
     out_dir.mkdir(parents=True, exist_ok=True)
     files: Counter[str] = Counter()
     items: Counter[str] = Counter()
+    scenarios: Counter[str] = Counter()
     defective = message_defects = 0
     with (
         (out_dir / LABELS_FILE).open("w", encoding="utf-8", newline="\n") as labels,
@@ -63,10 +66,13 @@ def write_traffic(out_dir: Path, options: GeneratorOptions) -> TrafficSummary:
                 else:
                     items[generated.kind] += 1
                     defective += label.defect is not None
+                    if label.scenario is not None:
+                        scenarios[label.scenario] += 1
     return TrafficSummary(
         out_dir=out_dir,
         files=dict(sorted(files.items())),
         items=dict(sorted(items.items())),
         defective_items=defective,
         message_defects=message_defects,
+        scenario_items=dict(sorted(scenarios.items())),
     )

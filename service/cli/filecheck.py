@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.errors import AdapterError
 from adapters.express import manifest_from_csv, manifest_from_json, manifest_to_cusitm
-from messages.check import check_message
+from messages.check import MessageCheck, check_message
 from messages.codec import CUSRSP_NS, cusrsp_from_tree, encode_cusitm
 from messages.errors import MessageRejected
 from messages.findings import Code, Finding
@@ -31,6 +31,8 @@ class FileReport:
     type: str
     items: int = 0
     findings: list[Finding] = field(default_factory=list)
+    #: The full result for ITMATT/CUSITM/manifests: canonical items for `aedex assess`.
+    check: MessageCheck | None = field(default=None, repr=False)
 
     @property
     def has_error(self) -> bool:
@@ -94,7 +96,11 @@ def check_file(name: str, data: bytes) -> FileReport:
 def _report_message(name: str, kind: str, data: bytes) -> FileReport:
     result = check_message(data)
     return FileReport(
-        name, result.kind or kind, items=len(result.items), findings=result.all_findings()
+        name,
+        result.kind or kind,
+        items=len(result.items),
+        findings=result.all_findings(),
+        check=result,
     )
 
 
@@ -144,4 +150,6 @@ def _check_converted(name: str, kind: str, data: bytes) -> FileReport:
             name, kind, findings=[Finding.of(Code.XML_MALFORMED, "", f"not UTF-8: {exc}")]
         )
     result = check_message(encode_cusitm(message))
-    return FileReport(name, kind, items=len(result.items), findings=result.all_findings())
+    return FileReport(
+        name, kind, items=len(result.items), findings=result.all_findings(), check=result
+    )

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from service.cli.filecheck import FileReport, check_file
+from service.cli.risk_cli import register as register_risk_commands
 
 app = typer.Typer(
     name="aedex",
@@ -61,6 +62,12 @@ def generate(
     ] = False,
     defect_rate: Annotated[float, typer.Option(help="share of items with a defect")] = 0.1,
     items_per_message: Annotated[int, typer.Option(help="items per ITMATT/CUSITM")] = 50,
+    scenarios: Annotated[
+        bool, typer.Option(help="plant labelled risk scenarios (valid data, customs risk)")
+    ] = False,
+    scenario_rate: Annotated[
+        float, typer.Option(help="share of item draws that become a risk scenario")
+    ] = 0.04,
 ) -> None:
     """Write realistic, reproducible ITMATT/CUSITM/manifest traffic with labels.jsonl."""
     from adapters.generator import GeneratorOptions, write_traffic
@@ -71,14 +78,21 @@ def generate(
         defects=defects,
         defect_rate=defect_rate,
         items_per_message=items_per_message,
+        scenarios=scenarios,
+        scenario_rate=scenario_rate,
     )
     summary = write_traffic(out, options)
     files = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.files.items()))
-    Console(highlight=False, soft_wrap=True).print(
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(
         f"wrote {summary.total_items} items to {out} ({files}); "
         f"{summary.defective_items} items carry a defect, "
         f"{summary.message_defects} hostile or broken messages; labels in {out / 'labels.jsonl'}"
     )
+    if scenarios:
+        per_class = ", ".join(f"{name} {n}" for name, n in summary.scenario_items.items())
+        total = sum(summary.scenario_items.values())
+        console.print(f"{total} items carry a risk scenario: {per_class or 'none'}")
 
 
 def _print_report(console: Console, report: FileReport) -> None:
@@ -99,6 +113,9 @@ def _print_report(console: Console, report: FileReport) -> None:
         colour = "red" if f.is_error else "yellow"
         console.print(f"  [{colour}]{f.severity:7}[/] {f.code:22} ", end="", markup=True)
         console.print(f"{f.path}: {f.message}", markup=False)
+
+
+register_risk_commands(app)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import pytest
 from adapters.generator import GeneratorOptions, write_traffic
 
 OPTIONS = GeneratorOptions(items=90, seed=4, defects=True, defect_rate=0.3, items_per_message=10)
-LABEL_KEYS = ["file", "message_id", "item_index", "item_id", "defect", "expected"]
+LABEL_KEYS = ["file", "message_id", "item_index", "item_id", "defect", "expected", "scenario"]
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -43,6 +43,7 @@ def test_layout_labels_and_summary(tmp_path: Path) -> None:
     }
     assert summary.defective_items == sum(label["defect"] is not None for label in items)
     assert summary.message_defects == len(cases)
+    assert all(label["scenario"] is None for label in labels) and summary.scenario_items == {}
     per_file: dict[str, list[int]] = {}
     for label in items:
         per_file.setdefault(label["file"], []).append(label["item_index"])

@@ -1,0 +1,180 @@
+"""`aedex rules check|test`, `aedex assess` and `aedex evaluate`: the analyst's tools."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from risk import (
+    Engine,
+    InMemoryState,
+    Ruleset,
+    RulesetError,
+    default_ruleset,
+    load_ruleset,
+    run_golden_tests,
+)
+
+rules_app = typer.Typer(help="Check and test ruleset files.", no_args_is_help=True)
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="ruleset YAML (default: the packaged default ruleset)"),
+]
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True, width=200)
+
+
+def _load(path: Path | None, console: Console) -> Ruleset:
+    try:
+        return default_ruleset() if path is None else load_ruleset(path)
+    except OSError as exc:
+        console.print(f"{path}: cannot read: {exc.strerror or exc}")
+        raise typer.Exit(EXIT_UNREADABLE) from None
+    except RulesetError as exc:
+        for problem in exc.problems:
+            console.print(f"{path or 'default ruleset'}: {problem}")
+        console.print(f"{len(exc.problems)} problem(s); the ruleset was not loaded")
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+@rules_app.command("check")
+def check(file: Annotated[Path, typer.Argument(help="ruleset YAML")]) -> None:
+    """Load and compile a ruleset; list every problem with rule id, line and column."""
+    console = _console()
+    ruleset = _load(file, console)
+    active = len(ruleset.active)
+    console.print(
+        f"{file}: ruleset {ruleset.name} {ruleset.version}: {len(ruleset.rules)} rules "
+        f"({active} enabled), {len(ruleset.spec.lists)} lists, bands "
+        + ", ".join(f"{action} >= {threshold}" for threshold, action in ruleset.bands)
+    )
+
+
+@rules_app.command("test")
+def test(
+    file: Annotated[Path, typer.Argument(help="ruleset YAML")],
+    rule: Annotated[list[str] | None, typer.Option(help="only these rule ids")] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="show passing cases too")
+    ] = False,
+) -> None:
+    """Run the golden tests of every rule; exit 1 if any fails."""
+    console = _console()
+    ruleset = _load(file, console)
+    results = run_golden_tests(ruleset, rule_ids=set(rule) if rule else None)
+    failed = [r for r in results if not r.passed]
+    for result in results:
+        if verbose or not result.passed:
+            mark = "PASS" if result.passed else "FAIL"
+            console.print(f"{mark} {result.rule} {result.case}: {result.detail}")
+    rules = len({r.rule for r in results})
+    console.print(
+        f"{len(results) - len(failed)} passed, {len(failed)} failed ({len(results)} cases, {rules} rules)"
+    )
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def assess(
+    files: Annotated[list[Path], typer.Argument(help="ITMATT, CUSITM or manifest files, in order")],
+    rules: RulesOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="one JSON object per item")] = False,
+) -> None:
+    """Validate and assess items file by file; windows carry over from file to file."""
+    from service.cli.assessing import assess_file
+
+    console = _console()
+    engine = Engine(_load(rules, console))
+    state = InMemoryState()
+    unreadable = False
+    for path in files:
+        try:
+            report, items = assess_file(path, engine, state)
+        except OSError as exc:
+            unreadable = True
+            sys.stderr.write(f"{path}: cannot read: {exc.strerror or exc}\n")
+            continue
+        if report.check is None:
+            sys.stderr.write(
+                f"{path}: not assessable ({report.type}); run 'aedex validate' for details\n"
+            )
+            continue
+        if report.refused:
+            codes = ", ".join(sorted({f.code.value for f in report.findings if f.is_error}))
+            sys.stderr.write(f"{path}: REFUSED ({codes})\n")
+        for assessed in items:
+            if json_output:
+                sys.stdout.write(orjson.dumps(assessed.as_dict()).decode() + "\n")
+                continue
+            out = assessed.as_dict()
+            if assessed.assessment is None:
+                console.print(f"{out['item_id']}  REJECTED  {', '.join(out['findings'])}")
+                continue
+            security = f" {out['security_action']}" if out["security_action"] else ""
+            console.print(f"{out['item_id']}  {out['score']:>3}  {out['action']}{security}")
+            for hit in out["hits"]:
+                console.print(f"    {hit['rule']} (+{hit['score']}): {hit['reason']}")
+    if unreadable:
+        raise typer.Exit(EXIT_UNREADABLE)
+
+
+def evaluate(
+    directory: Annotated[
+        Path, typer.Argument(help="output directory of 'aedex generate --scenarios'")
+    ],
+    rules: RulesOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Precision and recall per scenario class, and false positives on clean items."""
+    from service.cli.evaluation import evaluate_directory
+
+    console = _console()
+    if not (directory / "labels.jsonl").is_file() or not (directory / "files.jsonl").is_file():
+        console.print(
+            f"{directory}: no labels.jsonl/files.jsonl; generate with 'aedex generate --scenarios'"
+        )
+        raise typer.Exit(EXIT_UNREADABLE)
+    ruleset = _load(rules, console)
+    result = evaluate_directory(directory, ruleset)
+    if json_output:
+        sys.stdout.write(orjson.dumps(result.as_dict()).decode() + "\n")
+        return
+    table = Table(title=f"{ruleset.name} {ruleset.version} on {directory}")
+    for column in ("class", "labelled", "detected", "true pos.", "precision", "recall"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for name, score in sorted(result.classes.items()):
+        table.add_row(
+            name,
+            str(score.labelled),
+            str(score.detected),
+            str(score.true_positives),
+            "-" if score.precision is None else f"{score.precision:.3f}",
+            "-" if score.recall is None else f"{score.recall:.3f}",
+        )
+    console.print(table)
+    console.print(
+        f"{result.items} items ({result.rejected} rejected by validation) in {result.seconds:.1f} s; "
+        f"clean items flagged: {result.clean_flagged} of {result.clean_items} "
+        f"= {result.false_positive_rate:.2%}"
+    )
+    misses = result.confusion.most_common(8)
+    if misses:
+        console.print("most common misses and cross-class detections (label -> detected as):")
+        for (label, detected), count in misses:
+            console.print(f"  {count:>5}  {label} -> {', '.join(detected) or 'not flagged'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(rules_app, name="rules")
+    app.command()(assess)
+    app.command()(evaluate)
