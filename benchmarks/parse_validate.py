@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from adapters.generator import GeneratorOptions, generate
+from adapters.generator import generate, itmatt_only
 from messages.canonical import to_canonical
 from messages.check import check_message
 from messages.codec import itmatt_from_tree
@@ -35,17 +35,7 @@ RESULTS = Path(__file__).parent / "results" / "parse_validate.json"
 
 
 def sample_messages() -> list[bytes]:
-    options = GeneratorOptions(
-        items=ITEMS_PER_MESSAGE * MESSAGES,
-        seed=7,
-        items_per_message=ITEMS_PER_MESSAGE,
-        share_itmatt_12=1.0,
-        share_itmatt_11=0.0,
-        share_cusitm=0.0,
-        share_manifest_json=0.0,
-        share_manifest_csv=0.0,
-        share_cn23_csv=0.0,
-    )
+    options = itmatt_only(ITEMS_PER_MESSAGE * MESSAGES, 7, items_per_message=ITEMS_PER_MESSAGE)
     messages = [f.data for f in generate(options) if f.path.startswith("itmatt")]
     assert messages, "generator produced no ITMATT"
     return messages

@@ -18,11 +18,10 @@ import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from adapters.generator import GeneratorOptions, generate
+from adapters.generator import generate, itmatt_only
 from benchmarks.risk_baselines import (
     COMPARISON_RULES,
     CelBaseline,
@@ -42,28 +41,12 @@ RESULTS = Path(__file__).parent / "results" / "risk_engine.json"
 
 
 def sample_items() -> list[Item]:
-    options = GeneratorOptions(
-        items=ITEMS,
-        seed=11,
-        share_itmatt_12=1.0,
-        share_itmatt_11=0.0,
-        share_cusitm=0.0,
-        share_manifest_json=0.0,
-        share_manifest_csv=0.0,
-        share_cn23_csv=0.0,
-        **_scenario_options(),
-    )
+    options = itmatt_only(ITEMS, 11, scenarios=True)
     items: list[Item] = []
     for generated in generate(options):
         check = check_message(generated.data)
         items += [c.item for c in check.items if c.item is not None]
     return items
-
-
-def _scenario_options() -> dict[str, Any]:
-    """Risky items at the generator's default rate, when the generator has scenarios."""
-    fields = getattr(GeneratorOptions, "__dataclass_fields__", {})
-    return {"scenarios": True} if "scenarios" in fields else {}
 
 
 def comparison_ruleset_yaml() -> str:

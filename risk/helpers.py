@@ -17,7 +17,7 @@ from typing import Any
 from messages.canonical import Item, Line, PartyRecord
 from risk.fields import Kind
 from risk.lists import KeywordChapters, ListKind, WordMatcher
-from risk.state import RiskState, event_time, pair_key
+from risk.state import Reference, RiskState, event_time, pair_key
 from risk.watchlist import WatchHit, Watchlist
 
 DEFAULT_WATCHLIST_SCORE = 80.0
@@ -89,14 +89,34 @@ def value_per_kg_ratio(state: RiskState, item: Item, line: Line | None) -> float
     return float(line.value_eur / line.net_weight_kg) / reference.value_per_kg
 
 
-def value_per_unit_ratio(state: RiskState, item: Item, line: Line | None) -> float:
-    """Declared EUR per unit over the reference median for the line's HS heading and origin."""
+def _per_unit(state: RiskState, line: Line | None) -> tuple[float, Reference] | None:
+    """Declared EUR per unit and the reference for the line's goods, when both are known."""
     if line is None or not line.hs_code or line.value_eur is None or not line.quantity:
-        return UNKNOWN
+        return None
     reference = state.reference(line.hs_code, line.origin)
-    if reference is None or not reference.value_per_unit:
+    if reference is None:
+        return None
+    return float(line.value_eur) / line.quantity, reference
+
+
+def value_per_unit_ratio(state: RiskState, item: Item, line: Line | None) -> float:
+    """Declared EUR per unit over the reference median for the line's HS code and origin."""
+    known = _per_unit(state, line)
+    if known is None or not known[1].value_per_unit:
         return UNKNOWN
-    return float(line.value_eur) / line.quantity / reference.value_per_unit
+    return known[0] / known[1].value_per_unit
+
+
+def value_per_unit_low_ratio(state: RiskState, item: Item, line: Line | None) -> float:
+    """Declared EUR per unit over the 10th percentile of accepted goods of its kind.
+
+    Below 1, the declaration is cheaper than nine in ten genuine ones; well
+    below 1, it is cheaper than practically all of them.
+    """
+    known = _per_unit(state, line)
+    if known is None or not known[1].value_per_unit_p10:
+        return UNKNOWN
+    return known[0] / known[1].value_per_unit_p10
 
 
 def bind_matches(matcher: WordMatcher) -> Callable[[str | None], bool]:
@@ -169,6 +189,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "window_value_eur": window_value_eur,
     "value_per_kg_ratio": value_per_kg_ratio,
     "value_per_unit_ratio": value_per_unit_ratio,
+    "value_per_unit_low_ratio": value_per_unit_low_ratio,
 }
 
 HELPERS: dict[str, HelperSpec] = {
@@ -206,6 +227,8 @@ HELPERS: dict[str, HelperSpec] = {
                    "num", stateful=True),
         HelperSpec("value_per_kg_ratio", "value_per_kg_ratio(l)", 1, 1, "num", stateful=True),
         HelperSpec("value_per_unit_ratio", "value_per_unit_ratio(l)", 1, 1, "num",
+                   stateful=True),
+        HelperSpec("value_per_unit_low_ratio", "value_per_unit_low_ratio(l)", 1, 1, "num",
                    stateful=True),
     )
 }  # fmt: skip

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from messages.canonical import Item
-from risk.state import Reference
+from risk.state import Reference, low_decile
 
 DEFAULT_MIN_SAMPLES = 30
 
@@ -53,15 +53,20 @@ def build_reference(
             round(statistics.median(per_kg[key]), 2) if per_kg.get(key) else None,
             round(statistics.median(per_unit[key]), 2) if per_unit.get(key) else None,
             samples,
+            round(p10, 2) if (p10 := low_decile(per_unit.get(key, []))) is not None else None,
         )
     return table
 
 
 def reference_csv(table: dict[tuple[str, str], Reference], *, note: str) -> str:
     """The CSV `risk.state.load_reference_table` reads, with a provenance comment first."""
-    rows = [f"# {note}", "hs,origin,value_per_kg_eur,value_per_unit_eur,samples"]
+    rows = [
+        f"# {note}",
+        "hs,origin,value_per_kg_eur,value_per_unit_eur,samples,value_per_unit_p10_eur",
+    ]
     for (code, origin), ref in sorted(table.items()):
         kg = "" if ref.value_per_kg is None else f"{ref.value_per_kg:.2f}"
         unit = "" if ref.value_per_unit is None else f"{ref.value_per_unit:.2f}"
-        rows.append(f"{code},{origin},{kg},{unit},{ref.samples}")
+        p10 = "" if ref.value_per_unit_p10 is None else f"{ref.value_per_unit_p10:.2f}"
+        rows.append(f"{code},{origin},{kg},{unit},{ref.samples},{p10}")
     return "\n".join(rows) + "\n"

@@ -33,11 +33,18 @@ _RECOMPUTE_EVERY = 32
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """Typical value of accepted goods: median EUR per kg and per unit."""
+    """Typical value of accepted goods: median EUR per kg and per unit, and the low end
+    (10th percentile) per unit, under which hardly any genuine declaration falls."""
 
     value_per_kg: float | None
     value_per_unit: float | None
     samples: int
+    value_per_unit_p10: float | None = None
+
+
+def low_decile(values: list[float] | deque[float]) -> float | None:
+    """10th percentile, or None with fewer than 10 values."""
+    return statistics.quantiles(values, n=10)[0] if len(values) >= 10 else None
 
 
 class RiskState(Protocol):
@@ -62,7 +69,8 @@ def event_time(item: Item) -> datetime:
 
 
 def load_reference_table(text: str | None = None) -> dict[tuple[str, str], Reference]:
-    """Reference values from CSV (hs, origin, value_per_kg_eur, value_per_unit_eur, samples).
+    """Reference values from CSV (hs, origin, value_per_kg_eur, value_per_unit_eur, samples,
+    value_per_unit_p10_eur).
 
     An empty origin means "any origin". The packaged table is the cold start;
     `InMemoryState` learns from accepted traffic on top of it.
@@ -75,6 +83,7 @@ def load_reference_table(text: str | None = None) -> dict[tuple[str, str], Refer
             float(row["value_per_kg_eur"]) if row["value_per_kg_eur"] else None,
             float(row["value_per_unit_eur"]) if row["value_per_unit_eur"] else None,
             int(row["samples"]),
+            float(row["value_per_unit_p10_eur"]) if row.get("value_per_unit_p10_eur") else None,
         )
     return table
 
@@ -103,6 +112,7 @@ class _Samples:
                 statistics.median(self.per_kg) if self.per_kg else None,
                 statistics.median(self.per_unit) if self.per_unit else None,
                 self.seen,
+                low_decile(self.per_unit),
             )
 
 

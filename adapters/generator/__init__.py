@@ -2,7 +2,7 @@
 
 from adapters.generator.intake import message_xml
 from adapters.generator.output import Envelope, GeneratedFile, Label
-from adapters.generator.traffic import GeneratorOptions, generate
+from adapters.generator.traffic import GeneratorOptions, generate, itmatt_only
 from adapters.generator.writer import TrafficSummary, write_traffic
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Label",
     "TrafficSummary",
     "generate",
+    "itmatt_only",
     "message_xml",
     "write_traffic",
 ]

@@ -120,6 +120,16 @@ class GeneratorOptions:
         }
 
 
+def itmatt_only(items: int, seed: int, **options: object) -> GeneratorOptions:
+    """Options for ITMATT 1.2 traffic alone: benchmarks and reference tables read it fastest."""
+    shares = dict.fromkeys(
+        ("share_itmatt_11", "share_cusitm", "share_manifest_json", "share_manifest_csv",
+         "share_cn23_csv"),
+        0.0,
+    )  # fmt: skip
+    return GeneratorOptions(items=items, seed=seed, share_itmatt_12=1.0, **shares, **options)  # type: ignore[arg-type]
+
+
 def allocate(total: int, shares: dict[FileKind, float]) -> dict[FileKind, int]:
     """Split `total` items over the kinds in proportion to `shares` (largest remainder)."""
     weight = sum(shares.values())

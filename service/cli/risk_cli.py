@@ -85,6 +85,36 @@ def test(
         raise typer.Exit(EXIT_FAILED)
 
 
+@rules_app.command("reference")
+def reference(
+    out: Annotated[Path, typer.Option(help="CSV to write")] = Path(
+        "risk/data/reference_values.csv"
+    ),
+    items: Annotated[int, typer.Option(help="clean generated items to learn from")] = 40_000,
+    seed: Annotated[int, typer.Option(help="generator seed")] = 2026,
+) -> None:
+    """Rebuild the cold-start reference values from clean generated ITMATT traffic."""
+    from adapters.generator import generate, itmatt_only
+    from messages.check import check_message
+    from risk.reference import build_reference, reference_csv
+
+    options = itmatt_only(items, seed)
+    accepted = [
+        check.item
+        for generated in generate(options)
+        for check in check_message(generated.data).items
+        if check.item is not None
+    ]
+    table = build_reference(accepted)
+    note = (
+        f"Medians and low deciles per HS subheading and heading of {len(accepted):,} accepted "
+        f"synthetic items (aedex rules reference --items {items} --seed {seed}): a cold start "
+        "for offline use; production rebuilds this from 30 days of accepted traffic."
+    )
+    out.write_text(reference_csv(table, note=note), encoding="utf-8")
+    _console().print(f"wrote {len(table)} reference rows to {out}")
+
+
 def assess(
     files: Annotated[list[Path], typer.Argument(help="ITMATT, CUSITM or manifest files, in order")],
     rules: RulesOption = None,

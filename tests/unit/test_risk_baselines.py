@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.generator import GeneratorOptions, generate
+from adapters.generator import generate, itmatt_only
 from benchmarks.risk_baselines import (
     COMPARISON_RULES,
     CelBaseline,
@@ -36,16 +36,7 @@ def cel_baseline() -> CelBaseline:
 
 @pytest.fixture(scope="module")
 def generated_items() -> list[Item]:
-    options = GeneratorOptions(
-        items=600,
-        seed=3,
-        share_itmatt_12=1,
-        share_itmatt_11=0,
-        share_cusitm=0,
-        share_manifest_json=0,
-        share_manifest_csv=0,
-        share_cn23_csv=0,
-    )
+    options = itmatt_only(600, 3)
     items = [
         check.item
         for file in generate(options)
