@@ -22,7 +22,9 @@ _FISCAL_ORDER = {action: n for n, action in enumerate((RELEASE, *FISCAL_ACTIONS)
 _SECURITY_ORDER = {action: n for n, action in enumerate(SECURITY_ACTIONS, start=1)}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: frozen dataclasses set each field through object.__setattr__, which
+# costs more than the rules themselves on a clean item. Treat both as read-only.
+@dataclass(slots=True)
 class Hit:
     rule: str
     title: str
@@ -36,7 +38,7 @@ class Hit:
         return {"rule": self.rule, "score": self.score, "axis": self.axis, "reason": self.reason}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Assessment:
     item_id: str
     ruleset: str
@@ -123,5 +125,5 @@ class Engine:
             action=action,
             security_action=security,
             hits=tuple(hits),
-            skipped=tuple(active[i].id for i in skipped_indexes),
+            skipped=tuple([active[i].id for i in skipped_indexes]) if skipped_indexes else (),
         )
