@@ -117,6 +117,8 @@ class Engine:
                 break
         if _FISCAL_ORDER[floor] > _FISCAL_ORDER[action]:
             action = floor
+        if self._observe and action == RELEASE and security is None:
+            state.learn(item)
         return Assessment(
             item_id=item.item_id,
             ruleset=self.ruleset.name,

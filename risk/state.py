@@ -31,7 +31,7 @@ _SAMPLES_KEPT = 256
 _ZERO = Decimal(0)
 #: Window spans by hours, built once (rules use a handful of window sizes).
 _SPANS: dict[float, timedelta] = {}
-_RECOMPUTE_EVERY = 128
+_RECOMPUTE_EVERY = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,11 @@ def low_decile(values: list[float] | deque[float]) -> float | None:
 
 class RiskState(Protocol):
     def observe(self, item: Item) -> None:
-        """Record an item (idempotent per item id: a replacement is not counted twice)."""
+        """Record an item in the windows (idempotent per item id: a replacement is not counted twice)."""
+
+    def learn(self, item: Item) -> None:
+        """Add a released item's lines to the reference values (flagged items never are:
+        undervalued goods must not drag the reference down)."""
 
     def window(self, key: str, at: datetime, hours: float) -> tuple[int, Decimal]:
         """(items, total EUR value) for `key` with event times within `hours` of `at`."""
@@ -156,19 +160,22 @@ class InMemoryState:
             self._by_key.setdefault(key, {})[item.item_id] = (at, value)
             self._last_window = ("", None, 0.0, (0, _ZERO))
             self._arrivals.append((at, key, item.item_id))
-        if self._learn:
-            learned = self._learned
-            for line in item.lines:
-                if line.hs_code and len(line.hs_code) >= 6:
-                    for code in (line.hs_code[:6], line.hs_code[:4]):
-                        for origin in (line.origin or "", ""):
-                            samples = learned.get((code, origin))
-                            if samples is None:
-                                samples = learned[(code, origin)] = _Samples()
-                            samples.add(line)
         if self._newest is None or at > self._newest:
             self._newest = at
             self._forget(at - self._retention)
+
+    def learn(self, item: Item) -> None:
+        if not self._learn:
+            return
+        learned = self._learned
+        for line in item.lines:
+            if line.hs_code and len(line.hs_code) >= 6:
+                for code in (line.hs_code[:6], line.hs_code[:4]):
+                    for origin in (line.origin or "", ""):
+                        samples = learned.get((code, origin))
+                        if samples is None:
+                            samples = learned[(code, origin)] = _Samples()
+                        samples.add(line)
 
     def _forget(self, before: datetime) -> None:
         arrivals = self._arrivals

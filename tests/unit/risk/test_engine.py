@@ -252,3 +252,25 @@ def test_size_stays_bounded_over_a_month_of_traffic() -> None:
     per_item = _entries_per_item()
     assert largest <= per_item * per_day * 8  # seven days, plus one of slack
     assert state.size() >= per_item * per_day * 6
+
+
+def test_only_released_items_teach_the_reference_values() -> None:
+    """Flagged goods must not drag the reference down: undervaluation would hide itself."""
+    ruleset = compile_ruleset(
+        'ruleset: t\nversion: "1"\nbands: {DOCUMENTS_REQUIRED: 30}\nrules:\n'
+        "  - id: GIFTS\n    title: t\n    score: 30\n    reason: r\n"
+        '    when: item.category == "GIFT" and window_count(item.addressee_key, 1) >= 0\n',
+        require_tests=False,
+    )
+    engine = Engine(ruleset)
+    state = InMemoryState(references={})
+    flagged = [
+        build_item({"category": "GIFT", "lines": [{"value_eur": "0.10"}]}, item_id=f"G{n}")
+        for n in range(40)
+    ]
+    engine.assess_many(flagged, state)
+    assert state.reference("610910", "CN") is None
+    released = [build_item({"lines": [{"value_eur": "20"}]}, item_id=f"S{n}") for n in range(40)]
+    engine.assess_many(released, state)
+    learned = state.reference("610910", "CN")
+    assert learned is not None and learned.value_per_unit == 10.0
