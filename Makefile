@@ -21,13 +21,16 @@ $(STAMP): pyproject.toml
 
 ## run: the system on embedded defaults with demo traffic (see README)
 run: $(STAMP)
-	rm -rf out/demo
+	rm -rf out/demo out/risk
 	$(BIN)/aedex generate --items 200 --seed 1 --defects --out out/demo
 	$(BIN)/aedex validate $$(find out/demo -type f \( -name '*.xml' -o -name '*.json' \
 		-o -name '*.csv' \) -not -path '*/cn23/*' | sort); \
 	status=$$?; echo; \
 	echo "Demo traffic is in out/demo (labels.jsonl says which defect each item carries)."; \
 	echo "aedex validate exited $$status: 1 means some item has an error finding, as injected."
+	$(BIN)/aedex generate --items 2000 --seed 1 --scenarios --scenario-rate 0.1 --out out/risk
+	$(BIN)/aedex assess $$(ls out/risk/itmatt/*.xml | sort | head -3) | grep -B1 -A3 -E 'INSPECT|HOLD|SCREEN|DO_NOT_LOAD' | head -40
+	$(BIN)/aedex evaluate out/risk
 
 ## test: lint, type check, and the whole test suite
 test: $(STAMP) lint typecheck

@@ -151,9 +151,12 @@ def assess(
                 console.print(f"{out['item_id']}  REJECTED  {', '.join(out['findings'])}")
                 continue
             security = f" {out['security_action']}" if out["security_action"] else ""
-            console.print(f"{out['item_id']}  {out['score']:>3}  {out['action']}{security}")
-            for hit in out["hits"]:
-                console.print(f"    {hit['rule']} (+{hit['score']}): {hit['reason']}")
+            console.print(
+                f"{out['item_id']}  {out['score']:>3}  {out['action']}{security}", markup=False
+            )
+            for hit in assessed.assessment.hits:
+                weight = hit.action if hit.axis == "SECURITY" else f"+{hit.score}"
+                console.print(f"    {hit.rule} ({weight}): {hit.reason}", markup=False)
     if unreadable:
         raise typer.Exit(EXIT_UNREADABLE)
 
