@@ -7,7 +7,7 @@ names): the pipeline and the CLI wire it to traffic.
 from risk.compiler import Rule, Ruleset, compile_ruleset, load_ruleset
 from risk.engine import Assessment, Engine, Hit
 from risk.errors import ExpressionError, RuleProblem, RulesetError
-from risk.goldens import GoldenResult, build_item, run_golden_tests
+from risk.goldens import GoldenResult, assess_golden, build_item, run_golden_tests
 from risk.state import InMemoryState, Reference, RiskState
 from risk.watchlist import WatchHit, Watchlist, WatchlistEntry
 
@@ -36,6 +36,7 @@ __all__ = [
     "WatchHit",
     "Watchlist",
     "WatchlistEntry",
+    "assess_golden",
     "build_item",
     "compile_ruleset",
     "default_ruleset",

@@ -128,17 +128,9 @@ def _translate_placeholder(
 def _namespace(lists: CompiledLists, bindings: Bindings) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__builtins__": {}, "ERRORS": RULE_ERRORS}
     namespace.update({f"h_{name}": fn for name, fn in FUNCTIONS.items()})
-    tables: dict[str, dict[str, Any]] = {
-        "words": dict(lists.words),
-        "weights": dict(lists.weights),
-        "keyword_map": dict(lists.keyword_maps),
-        "parties": dict(lists.parties),
-    }
     for binding, key in bindings.lists.items():
         helper, list_name = key.split(":", 1)
-        kind = lists.kind_of(list_name)
-        assert kind is not None
-        namespace[binding] = BINDERS[helper](tables[kind][list_name])
+        namespace[binding] = BINDERS[helper](lists.compiled(list_name))
     return namespace
 
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from messages.canonical import Item
 from messages.text import party_key
 from risk.compiler import Ruleset
-from risk.engine import Engine
+from risk.engine import Assessment, Engine
 from risk.state import InMemoryState
 
 _T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -110,6 +110,16 @@ class GoldenResult:
     detail: str
 
 
+def assess_golden(
+    engine: Engine, given: dict[str, Any], history: list[dict[str, Any]]
+) -> Assessment:
+    """Assess `given` after a fresh state (packaged references, no learning) saw `history`."""
+    state = InMemoryState(learn=False)
+    for n, earlier in enumerate(history, start=1):
+        state.observe(build_item(earlier, item_id=f"HISTORY{n:04d}"))
+    return engine.assess(build_item(given), state)
+
+
 def run_golden_tests(ruleset: Ruleset, *, rule_ids: set[str] | None = None) -> list[GoldenResult]:
     """Run every rule's cases; each case gets a fresh state (packaged references, no learning)."""
     engine = Engine(ruleset)
@@ -120,14 +130,10 @@ def run_golden_tests(ruleset: Ruleset, *, rule_ids: set[str] | None = None) -> l
         for number, test in enumerate(rule.spec.tests, start=1):
             case = test.name or f"case {number} ({test.expect})"
             try:
-                state = InMemoryState(learn=False)
-                for n, earlier in enumerate(test.history, start=1):
-                    state.observe(build_item(earlier, item_id=f"HISTORY{n:04d}"))
-                item = build_item(test.given)
+                assessment = assess_golden(engine, test.given, test.history)
             except ValidationError as exc:
                 results.append(GoldenResult(rule.id, case, False, f"bad test item: {exc}"))
                 continue
-            assessment = engine.assess(item, state)
             hit = next((h for h in assessment.hits if h.rule == rule.id), None)
             if not rule.enabled:
                 passed, detail = True, "rule disabled; not evaluated"

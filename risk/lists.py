@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from messages.text import fold
 from risk.watchlist import Watchlist, WatchlistEntry
@@ -95,16 +95,26 @@ class CompiledLists:
     keyword_maps: dict[str, KeywordChapters]
     parties: dict[str, Watchlist]
 
-    def kind_of(self, name: str) -> ListKind | None:
-        for kind, table in (
+    def _tables(self) -> tuple[tuple[ListKind, dict[str, Any]], ...]:
+        return (
             ("words", self.words),
             ("weights", self.weights),
             ("keyword_map", self.keyword_maps),
             ("parties", self.parties),
-        ):
+        )
+
+    def kind_of(self, name: str) -> ListKind | None:
+        for kind, table in self._tables():
             if name in table:
-                return kind  # type: ignore[return-value]
+                return kind
         return None
+
+    def compiled(self, name: str) -> Any:
+        """The matcher, watchlist or table a list name stands for (KeyError if none)."""
+        for _, table in self._tables():
+            if name in table:
+                return table[name]
+        raise KeyError(name)
 
 
 def list_kind(value: object) -> ListKind | str:

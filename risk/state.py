@@ -210,10 +210,8 @@ class InMemoryState:
         return result
 
     def reference(self, hs_code: str, origin: str | None) -> Reference | None:
-        keys = [(code, origin or "") for code in (hs_code[:6], hs_code[:4])]
-        keys.insert(1, (hs_code[:6], ""))
-        keys.append((hs_code[:4], ""))
-        for key in keys:
+        subheading, heading, origin = hs_code[:6], hs_code[:4], origin or ""
+        for key in ((subheading, origin), (subheading, ""), (heading, origin), (heading, "")):
             learned = self._learned.get(key)
             if learned is not None and learned.current is not None:
                 return learned.current

@@ -9,11 +9,10 @@ from typing import Any
 from risk import (
     Assessment,
     Engine,
-    InMemoryState,
     RuleProblem,
     Ruleset,
     RulesetError,
-    build_item,
+    assess_golden,
     compile_ruleset,
 )
 
@@ -107,7 +106,4 @@ def line_of(text: str, needle: str) -> int:
 
 def assess_case(ruleset: Ruleset, case: Case) -> Assessment:
     """Assess `case.given` after the state has seen `case.history`, as golden tests do."""
-    state = InMemoryState(learn=False)
-    for n, earlier in enumerate(case.history, start=1):
-        state.observe(build_item(earlier, item_id=f"HISTORY{n:04d}"))
-    return Engine(ruleset).assess(build_item(case.given), state)
+    return assess_golden(Engine(ruleset), case.given, case.history)

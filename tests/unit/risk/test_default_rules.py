@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from risk import Assessment, Engine, InMemoryState, build_item, default_ruleset, run_golden_tests
+from risk import Assessment, Engine, assess_golden, default_ruleset, run_golden_tests
 from risk.ruleset import RELEASE, GoldenTest
 
 RULESET = default_ruleset()
@@ -77,10 +77,7 @@ def _hit_cases(indicator: str) -> list[tuple[str, GoldenTest]]:
 
 
 def _assess(test: GoldenTest) -> Assessment:
-    state = InMemoryState(learn=False)
-    for n, earlier in enumerate(test.history, start=1):
-        state.observe(build_item(earlier, item_id=f"HISTORY{n:04d}"))
-    return Engine(RULESET).assess(build_item(test.given), state)
+    return assess_golden(Engine(RULESET), test.given, test.history)
 
 
 @pytest.mark.parametrize("indicator", INDICATOR_CLASSES)
