@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from messages.canonical import Item
+from messages.canonical import Item, Line
 from risk.errors import ExpressionError, RuleProblem, RulesetError
 from risk.helpers import BINDERS, FUNCTIONS, HELPERS
 from risk.language import Bindings, translate
-from risk.lists import CompiledLists, compile_lists, list_kind
+from risk.lists import CompiledLists, WordIndex, compile_lists, list_kind
+from risk.optimise import UNSET, Optimised, optimise
 from risk.ruleset import (
     FISCAL_ACTIONS,
     Position,
@@ -36,6 +37,9 @@ UNROLL_LINES = 4
 STATEFUL_HELPERS = tuple(name for name, spec in HELPERS.items() if spec.stateful)
 #: What a rule may raise on missing or odd data; the rule is skipped, the item still assessed.
 RULE_ERRORS = (TypeError, ArithmeticError, ValueError, AttributeError, IndexError, KeyError)
+#: Attributes the generated code may load eagerly: declared fields always exist.
+_ITEM_FIELDS = frozenset(Item.model_fields)
+_LINE_FIELDS = frozenset(Line.model_fields)
 
 Evaluate = Callable[[Item, RiskState], tuple[list[int], list[int]]]
 ValueFn = Callable[[Item, RiskState], Any]
@@ -125,20 +129,30 @@ def _translate_placeholder(
         raise
 
 
+def _word_bits(bindings: Bindings) -> dict[str, int]:
+    """A bit in `W_mask` for each word list the rules match against."""
+    bound = [name for name, key in bindings.lists.items() if key.startswith("matches:")]
+    return {name: 1 << n for n, name in enumerate(bound)}
+
+
 def _namespace(lists: CompiledLists, bindings: Bindings) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__builtins__": {}, "ERRORS": RULE_ERRORS}
+    namespace: dict[str, Any] = {"__builtins__": {}, "ERRORS": RULE_ERRORS, UNSET: object()}
     namespace.update({f"h_{name}": fn for name, fn in FUNCTIONS.items()})
     for binding, key in bindings.lists.items():
         helper, list_name = key.split(":", 1)
         namespace[binding] = BINDERS[helper](lists.compiled(list_name))
+    word_lists = [bindings.lists[name].split(":", 1)[1] for name in _word_bits(bindings)]
+    namespace["W_mask"] = WordIndex([lists.words[name] for name in word_lists]).mask
     return namespace
 
 
-def compile_ruleset(text: str, *, require_tests: bool = True) -> Ruleset:
+def compile_ruleset(text: str, *, require_tests: bool = True, optimised: bool = True) -> Ruleset:
     """Load, check and compile a ruleset from YAML text; RulesetError lists every problem.
 
     `require_tests=False` is for generated rulesets (benchmarks, backtests of
     one rule); anything an analyst writes must carry golden tests.
+    `optimised=False` emits each rule exactly as translated (`risk.optimise` not
+    applied): the reference the optimised code is tested against.
     """
     spec, where, problems = parse_spec(text)
     problems += structural_problems(spec, where, require_tests=require_tests)
@@ -189,7 +203,9 @@ def compile_ruleset(text: str, *, require_tests: bool = True) -> Ruleset:
     if problems:
         raise RulesetError(problems)
     active_indexes = [i for i, rule in enumerate(spec.rules) if rule.enabled]
-    code = _generate(conditions, unrolled, active_indexes, reasons)
+    code = _generate(
+        conditions, unrolled, active_indexes, reasons, _word_bits(bindings) if optimised else None
+    )
     namespace = _namespace(lists, bindings)
     # The code is generated here from checked, translated expressions (risk.language).
     exec(compile(code, f"<ruleset {spec.ruleset} {spec.version}>", "exec"), namespace)  # noqa: S102
@@ -229,29 +245,39 @@ def _generate(
     unrolled: dict[int, list[str]],
     active: list[int],
     reasons: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]],
+    word_bits: dict[str, int] | None,
 ) -> str:
+    """The module source: `evaluate` dispatching on the line count; `word_bits` None: plain."""
     lines = ["def evaluate(item, S):", "    lines = item.lines", "    count = h_len(lines)"]
     for count in unrolled:
-        params = ", ".join(f"lines[{i}]" for i in range(count))
+        arguments = ", ".join(f"lines[{i}]" for i in range(count))
         lines += [
             f"    if count == {count}:",
-            f"        return evaluate_{count}(item, S, {params})",
+            f"        return evaluate_{count}(item, S, {arguments})",
         ]
     lines.append("    return evaluate_n(item, S)")
     variants = [
         (
             f"evaluate_{count}",
-            ", ".join(["item", "S", *(f"line{i}" for i in range(count))]),
+            ["item", "S", *(f"line{i}" for i in range(count))],
             sources,
         )
         for count, sources in unrolled.items()
     ]
-    for name, params, sources in [*variants, ("evaluate_n", "item, S", conditions)]:
-        lines += [f"def {name}({params}):", "    hits = []", "    skipped = []"]
-        for position, index in enumerate(active):
+    for name, params, sources in [*variants, ("evaluate_n", ["item", "S"], conditions)]:
+        fixed = {"item": _ITEM_FIELDS} | {p: _LINE_FIELDS for p in params if p.startswith("line")}
+        conditions_used = [sources[i] for i in active]
+        optimised = (
+            optimise(conditions_used, fixed=fixed, word_bits=word_bits)
+            if word_bits is not None
+            else Optimised((), tuple(conditions_used))
+        )
+        lines += [f"def {name}({', '.join(params)}):", "    hits = []", "    skipped = []"]
+        lines += [f"    {statement}" for statement in optimised.prelude]
+        for position, condition in enumerate(optimised.conditions):
             lines += [
                 "    try:",
-                f"        if {sources[index]}:",
+                f"        if {condition}:",
                 f"            hits.append({position})",
                 "    except ERRORS:",
                 f"        skipped.append({position})",

@@ -71,6 +71,7 @@ class Engine:
         self._active = ruleset.active
         self._bands = sorted(ruleset.bands, reverse=True)
         self._observe = ruleset.stateful
+        self._name, self._version = ruleset.name, ruleset.version
 
     def assess(self, item: Item, state: RiskState) -> Assessment:
         """Record the item in the state, then assess it (windows include the item itself)."""
@@ -88,6 +89,12 @@ class Engine:
 
     def _assess(self, item: Item, state: RiskState) -> Assessment:
         hit_indexes, skipped_indexes = self._evaluate(item, state)
+        if not hit_indexes and not skipped_indexes:
+            # Most items: nothing to explain; bands start at 1, so released, and they
+            # teach the references.
+            if self._observe:
+                state.learn(item)
+            return Assessment(item.item_id, self._name, self._version, 0, RELEASE, None, (), ())
         active = self._active
         hits: list[Hit] = []
         score = 0

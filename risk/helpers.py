@@ -119,17 +119,32 @@ def value_per_unit_low_ratio(state: RiskState, item: Item, line: Line | None) ->
     return known[0] / known[1].value_per_unit_p10
 
 
+#: Parties remembered per watchlist before the memory is dropped and rebuilt.
+_SCREEN_CACHE = 50_000
+
+
 def bind_matches(matcher: WordMatcher) -> Callable[[str | None], bool]:
     return matcher.matches
 
 
 def bind_watchlist(watchlist: Watchlist) -> Callable[..., WatchHit | None]:
+    # Senders and addressees recur (shops post daily, buyers order again): remember answers.
+    cache: dict[tuple[str | None, str | None, str | None, float], WatchHit | None] = {}
+
     def screen(
         party: PartyRecord | None, min_score: float = DEFAULT_WATCHLIST_SCORE
     ) -> WatchHit | None:
         if party is None:
             return None
-        return watchlist.screen([party.name, party.business_name], party.country, min_score)
+        key = (party.name, party.business_name, party.country, min_score)
+        if key in cache:
+            return cache[key]
+        if len(cache) >= _SCREEN_CACHE:
+            cache.clear()
+        found = cache[key] = watchlist.screen(
+            [party.name, party.business_name], party.country, min_score
+        )
+        return found
 
     return screen
 

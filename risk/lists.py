@@ -71,18 +71,27 @@ class WordMatcher:
 class KeywordChapters:
     """Keywords that imply HS chapters: "t-shirt" means chapter 61 or 62."""
 
-    __slots__ = ("_chapters", "_matcher")
+    __slots__ = ("_cache", "_chapters", "_matcher")
 
     def __init__(self, mapping: dict[str, list[str]]) -> None:
         self._chapters = {fold(k): tuple(str(c) for c in v) for k, v in mapping.items()}
         self._matcher = WordMatcher(list(mapping))
+        self._cache: dict[str, tuple[str, ...]] = {}
 
     def expected(self, text: str | None) -> tuple[str, ...]:
         """HS prefixes implied by every keyword in the description (empty: no keyword)."""
-        words = self._matcher.find_all(text)
-        if not words:
+        if not text:
             return ()
-        return tuple(dict.fromkeys(c for word in words for c in self._chapters.get(word, ())))
+        cache = self._cache
+        known = cache.get(text)
+        if known is None:
+            if len(cache) >= _MATCH_CACHE:
+                cache.clear()
+            words = self._matcher.find_all(text)
+            known = cache[text] = tuple(
+                dict.fromkeys(c for word in words for c in self._chapters.get(word, ()))
+            )
+        return known
 
     def keyword(self, text: str | None) -> str | None:
         return self._matcher.find(text)
@@ -166,3 +175,32 @@ def compile_lists(raw: dict[str, object]) -> CompiledLists:
                 ]
             )
     return CompiledLists(words, weights, maps, parties)
+
+
+class WordIndex:
+    """Every word list of a ruleset asked about one text at once: one bit per list.
+
+    Nine rules ask the same description about nine lists; one remembered mask
+    per text answers them all with a dictionary lookup.
+    """
+
+    __slots__ = ("_cache", "_matchers")
+
+    def __init__(self, matchers: list[WordMatcher]) -> None:
+        self._matchers = tuple(matchers)
+        self._cache: dict[str, int] = {}
+
+    def mask(self, text: str | None) -> int:
+        if not text:
+            return 0
+        cache = self._cache
+        known = cache.get(text)
+        if known is None:
+            if len(cache) >= _MATCH_CACHE:
+                cache.clear()
+            known = 0
+            for bit, matcher in enumerate(self._matchers):
+                if matcher.find(text) is not None:
+                    known |= 1 << bit
+            cache[text] = known
+        return known

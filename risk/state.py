@@ -13,7 +13,6 @@ before it assesses any item of it).
 from __future__ import annotations
 
 import csv
-import statistics
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Protocol
 
-from messages.canonical import Item, Line
+from messages.canonical import Item
 
 #: Entries older than this (behind the newest event seen) are forgotten: memory stays flat.
 DEFAULT_RETENTION = timedelta(days=7)
@@ -29,9 +28,9 @@ DEFAULT_RETENTION = timedelta(days=7)
 MIN_SAMPLES = 30
 _SAMPLES_KEPT = 256
 _ZERO = Decimal(0)
-#: Window spans by hours, built once (rules use a handful of window sizes).
-_SPANS: dict[float, timedelta] = {}
 _RECOMPUTE_EVERY = 64
+#: Reference answers remembered between recomputations (bounded).
+_MEMO_SIZE = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,26 @@ class Reference:
 
 def low_decile(values: list[float] | deque[float]) -> float | None:
     """10th percentile, or None with fewer than 10 values."""
-    return statistics.quantiles(values, n=10)[0] if len(values) >= 10 else None
+    return _low_decile_sorted(sorted(values))
+
+
+def _low_decile_sorted(data: list[float]) -> float | None:
+    """`statistics.quantiles(data, n=10)[0]` (exclusive method) of data already sorted."""
+    size = len(data)
+    if size < 10:
+        return None
+    position = size + 1
+    j = min(max(position // 10, 1), size - 1)
+    delta = position - j * 10
+    return (data[j - 1] * (10 - delta) + data[j] * delta) / 10
+
+
+def _median_sorted(data: list[float]) -> float | None:
+    size = len(data)
+    if not size:
+        return None
+    half = size // 2
+    return data[half] if size % 2 else (data[half - 1] + data[half]) / 2
 
 
 class RiskState(Protocol):
@@ -106,25 +124,40 @@ class _Samples:
         self.seen = 0
         self.current: Reference | None = None
 
-    def add(self, line: Line) -> None:
-        if line.value_eur is None or line.value_eur <= 0:
-            return
-        if line.net_weight_kg:
-            self.per_kg.append(float(line.value_eur / line.net_weight_kg))
-        if line.quantity:
-            self.per_unit.append(float(line.value_eur) / line.quantity)
+    def add(self, per_kg: float | None, per_unit: float | None) -> bool:
+        """Add one line's values; True when the reference values were recomputed."""
+        if per_kg is not None:
+            self.per_kg.append(per_kg)
+        if per_unit is not None:
+            self.per_unit.append(per_unit)
         self.seen += 1
         if self.seen >= MIN_SAMPLES and (self.current is None or self.seen % _RECOMPUTE_EVERY == 0):
+            units = sorted(self.per_unit)
             self.current = Reference(
-                statistics.median(self.per_kg) if self.per_kg else None,
-                statistics.median(self.per_unit) if self.per_unit else None,
+                _median_sorted(sorted(self.per_kg)),
+                _median_sorted(units),
                 self.seen,
-                low_decile(self.per_unit),
+                _low_decile_sorted(units),
             )
+            return True
+        return False
+
+
+def _reference_keys(hs_code: str, origin: str) -> tuple[tuple[str, str], ...]:
+    """Most to least specific: subheading and origin, subheading, heading and origin, heading."""
+    subheading, heading = hs_code[:6], hs_code[:4]
+    if not origin:
+        return ((subheading, ""), (heading, ""))
+    return ((subheading, origin), (subheading, ""), (heading, origin), (heading, ""))
 
 
 class InMemoryState:
-    """Windows and references in process memory, bounded by `retention`."""
+    """Windows and references in process memory, bounded by `retention`.
+
+    Times are held as POSIX seconds: comparing aware datetimes of different
+    UTC offsets costs an offset lookup per comparison, and windows compare a
+    lot. Arrivals older than `retention` behind the newest event are dropped.
+    """
 
     def __init__(
         self,
@@ -136,20 +169,23 @@ class InMemoryState:
         self._references = load_reference_table() if references is None else references
         self._learned: dict[tuple[str, str], _Samples] = {}
         self._learn = learn
-        self._retention = retention
-        self._by_key: dict[str, dict[str, tuple[datetime, Decimal]]] = {}
-        self._arrivals: deque[tuple[datetime, str, str]] = deque()
-        self._newest: datetime | None = None
-        self._last_window: tuple[str, datetime | None, float, tuple[int, Decimal]] = (
+        self._retention = retention.total_seconds()
+        self._by_key: dict[str, dict[str, tuple[float, Decimal]]] = {}
+        self._arrivals: deque[tuple[float, str, str]] = deque()
+        self._newest: float | None = None
+        self._moment: tuple[datetime | None, float] = (None, 0.0)
+        self._reference_memo: dict[tuple[str, str | None], Reference | None] = {}
+        self._last_window: tuple[str, float, float, tuple[int, Decimal]] = (
             "",
-            None,
+            0.0,
             0.0,
             (0, _ZERO),
         )
 
     def observe(self, item: Item) -> None:
-        at = event_time(item)
-        value = item.total_value_eur or Decimal(0)
+        at = event_time(item).timestamp()
+        value = item.total_value_eur or _ZERO
+        item_id, by_key, arrivals = item.item_id, self._by_key, self._arrivals
         for key in (
             item.addressee_key,
             item.sender_key,
@@ -157,9 +193,12 @@ class InMemoryState:
         ):
             # Every observation gets an arrival record, so a corrected item (new time) is
             # still forgotten later; stale records are skipped in `_forget`.
-            self._by_key.setdefault(key, {})[item.item_id] = (at, value)
-            self._last_window = ("", None, 0.0, (0, _ZERO))
-            self._arrivals.append((at, key, item.item_id))
+            entries = by_key.get(key)
+            if entries is None:
+                entries = by_key[key] = {}
+            entries[item_id] = (at, value)
+            arrivals.append((at, key, item_id))
+        self._last_window = ("", 0.0, 0.0, (0, _ZERO))
         if self._newest is None or at > self._newest:
             self._newest = at
             self._forget(at - self._retention)
@@ -169,15 +208,21 @@ class InMemoryState:
             return
         learned = self._learned
         for line in item.lines:
-            if line.hs_code and len(line.hs_code) >= 6:
-                for code in (line.hs_code[:6], line.hs_code[:4]):
-                    for origin in (line.origin or "", ""):
-                        samples = learned.get((code, origin))
-                        if samples is None:
-                            samples = learned[(code, origin)] = _Samples()
-                        samples.add(line)
+            code, value = line.hs_code, line.value_eur
+            if not code or len(code) < 6 or value is None or value <= 0:
+                continue
+            # A line teaches up to four keys: convert its values once, not per key.
+            euros = float(value)
+            per_kg = euros / float(line.net_weight_kg) if line.net_weight_kg else None
+            per_unit = euros / line.quantity if line.quantity else None
+            for key in _reference_keys(code, line.origin or ""):
+                samples = learned.get(key)
+                if samples is None:
+                    samples = learned[key] = _Samples()
+                if samples.add(per_kg, per_unit):
+                    self._reference_memo.clear()
 
-    def _forget(self, before: datetime) -> None:
+    def _forget(self, before: float) -> None:
         arrivals = self._arrivals
         while arrivals and arrivals[0][0] < before:
             at, key, item_id = arrivals.popleft()
@@ -188,37 +233,52 @@ class InMemoryState:
                     del self._by_key[key]
 
     def window(self, key: str, at: datetime, hours: float) -> tuple[int, Decimal]:
+        # Rules ask several windows of one item: convert its time once.
+        if at is self._moment[0]:
+            moment = self._moment[1]
+        else:
+            moment = at.timestamp()
+            self._moment = (at, moment)
         # Rules ask count and value of the same window in a row: answer the repeat from memory.
         last = self._last_window
-        if last[0] == key and last[1] == at and last[2] == hours:
+        if last[0] == key and last[1] == moment and last[2] == hours:
             return last[3]
         entries = self._by_key.get(key)
         if not entries:
             result: tuple[int, Decimal] = (0, _ZERO)
         else:
-            span = _SPANS.get(hours)
-            if span is None:
-                span = _SPANS[hours] = timedelta(hours=hours)
-            low, high = at - span, at + span
+            span = hours * 3600.0
+            low, high = moment - span, moment + span
             count, total = 0, _ZERO
             for when, value in entries.values():
                 if low <= when <= high:
                     count += 1
                     total += value
             result = (count, total)
-        self._last_window = (key, at, hours, result)
+        self._last_window = (key, moment, hours, result)
         return result
 
     def reference(self, hs_code: str, origin: str | None) -> Reference | None:
-        subheading, heading, origin = hs_code[:6], hs_code[:4], origin or ""
-        for key in ((subheading, origin), (subheading, ""), (heading, origin), (heading, "")):
-            learned = self._learned.get(key)
-            if learned is not None and learned.current is not None:
-                return learned.current
-            seeded = self._references.get(key)
-            if seeded is not None:
-                return seeded
-        return None
+        # Several rules ask about the same goods; answers change only when a median is
+        # recomputed (`learn` then forgets them all).
+        memo = self._reference_memo
+        key = (hs_code, origin)
+        if key in memo:
+            return memo[key]
+        found: Reference | None = None
+        learned, seeded = self._learned, self._references
+        for candidate in _reference_keys(hs_code, origin or ""):
+            samples = learned.get(candidate)
+            if samples is not None and samples.current is not None:
+                found = samples.current
+                break
+            found = seeded.get(candidate)
+            if found is not None:
+                break
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+        return found
 
     def size(self) -> int:
         """Entries held in windows (for memory checks)."""

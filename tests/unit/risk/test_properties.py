@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,3 +144,41 @@ def test_loading_any_text_compiles_safely_or_refuses(when: str) -> None:
     assert "__" not in ruleset.code
     assert ruleset.evaluate.__globals__["__builtins__"] == {}
     Engine(ruleset).assess(build_item({}), InMemoryState(learn=False))
+
+
+@PROPERTY
+@given(st.lists(st.floats(min_value=0.01, max_value=1e6), max_size=300))
+def test_reference_statistics_match_the_statistics_module(values: list[float]) -> None:
+    """The state sorts once per recompute; its median and low decile must equal the library's."""
+    import statistics
+
+    from risk.state import _median_sorted, low_decile
+
+    ordered = sorted(values)
+    if len(values) >= 10:
+        assert low_decile(values) == pytest.approx(statistics.quantiles(values, n=10)[0])
+    else:
+        assert low_decile(values) is None
+    if values:
+        assert _median_sorted(ordered) == pytest.approx(statistics.median(values))
+    else:
+        assert _median_sorted(ordered) is None
+
+
+PLAIN_ENGINE = Engine(
+    compile_ruleset(
+        (Path(__file__).parents[3] / "risk" / "rules" / "default.yaml").read_text("utf-8"),
+        optimised=False,
+    )
+)
+
+
+@PROPERTY
+@given(st.lists(items, min_size=1, max_size=4))
+def test_optimised_rules_decide_exactly_as_written(given_items: list[dict[str, Any]]) -> None:
+    """Shared calls, hoisted fields and word masks change speed only: same hits, same skips,
+    same reasons, in the same windows (a small batch shares its parties' windows)."""
+    batch = [build_item(given, item_id=f"EE{n:08d}9DE") for n, given in enumerate(given_items)]
+    optimised = ENGINE.assess_many(batch, InMemoryState(learn=False))
+    plain = PLAIN_ENGINE.assess_many(batch, InMemoryState(learn=False))
+    assert [a.as_dict() for a in optimised] == [a.as_dict() for a in plain]
