@@ -1,0 +1,271 @@
+"""Tables of the system of record (DESIGN.md §1: the database is the record, Kafka the transport).
+
+Every row a stage writes has a natural unique key, so a redelivered Kafka
+record finds its row already there and changes nothing:
+
+- inbox message: sender operator + MessageId;
+- item: inbox message + position in the message;
+- assessment: item row (one per item version);
+- response: `dedupe_key` (item row + what the response answers);
+- window event: window key + item id.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, utcnow
+
+#: Money: two decimals after conversion, never float.
+Money = Numeric(18, 2)
+
+
+class InboxStatus(enum.StrEnum):
+    RECEIVED = "RECEIVED"  # committed, not yet on aed.inbound
+    PUBLISHED = "PUBLISHED"  # on aed.inbound, not yet validated
+    PROCESSED = "PROCESSED"  # the validate stage has stored its items
+    REFUSED = "REFUSED"  # message-level error found by the validate stage
+
+
+class ItemStatus(enum.StrEnum):
+    ACCEPTED = "ACCEPTED"  # valid, waiting for assessment
+    REJECTED = "REJECTED"  # error findings, answered with REJECTED
+    ASSESSED = "ASSESSED"  # scored, answered
+    CANCELLED = "CANCELLED"  # a cancellation (MessageFunction 1) acknowledged
+    SUPERSEDED = "SUPERSEDED"  # a later version replaced it
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+def _enum(kind: type[enum.StrEnum]) -> String:
+    """Enums stored as plain strings: portable, and new members need no migration of a type."""
+    return String(max(len(m.value) for m in kind))
+
+
+class Operator(Base):
+    """A postal operator or express carrier allowed to send data (its UPU/IATA code)."""
+
+    __tablename__ = "operators"
+
+    code: Mapped[str] = mapped_column(String(35), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """An operator's API key, stored as a SHA-256 digest (keys are random, 256-bit)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator_code: Mapped[str] = mapped_column(ForeignKey("operators.code"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The key's first characters, shown in listings so a key can be told apart.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class InboxMessage(Base):
+    """A raw message exactly as received; `202` is answered only once this row is committed."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (UniqueConstraint("sender_operator", "message_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sender_operator: Mapped[str] = mapped_column(String(35))
+    message_id: Mapped[str] = mapped_column(String(70))
+    #: ITMATT or CUSITM.
+    kind: Mapped[str] = mapped_column(String(10))
+    #: How it came: API, EXPRESS (manifest converted by the API), KAFKA (produced straight).
+    source: Mapped[str] = mapped_column(String(10))
+    sha256: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    item_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[InboxStatus] = mapped_column(_enum(InboxStatus), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+    publish_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Message-level refusal found downstream (code and text), when status is REFUSED.
+    error: Mapped[dict[str, Any] | None]
+
+
+class ItemRecord(Base):
+    """One item of one message: its canonical data, status and findings."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("inbox_id", "position"),
+        Index("ix_items_item_id_version", "item_id", "version"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    inbox_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inbox_messages.id"))
+    #: 1-based position of the item in its message.
+    position: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[str] = mapped_column(String(35))
+    sender_operator: Mapped[str] = mapped_column(String(35), index=True)
+    message_id: Mapped[str] = mapped_column(String(70))
+    #: EDIFACT 1225: 9 original, 5 replacement, 1 cancellation.
+    message_function: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus))
+    #: The canonical item (messages.Item as JSON); None when the item was rejected.
+    canonical: Mapped[dict[str, Any] | None]
+    #: Every finding: [{code, severity, path, message}].
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assessment(Base):
+    """The risk engine's result for one item version, with every hit's reason."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    item_row_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"), unique=True)
+    item_id: Mapped[str] = mapped_column(String(35), index=True)
+    ruleset: Mapped[str] = mapped_column(String(100))
+    ruleset_version: Mapped[str] = mapped_column(String(50))
+    score: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    security_action: Mapped[str | None] = mapped_column(String(20))
+    hits: Mapped[list[Any]] = mapped_column(default=list)
+    skipped: Mapped[list[Any]] = mapped_column(default=list)
+    assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Response(Base):
+    """A CUSRSP sent (or to send) to an operator; `id` orders them for `?after=cursor`."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    #: What this answers, unique: "<item row>:assessment", "<item row>:security", ...
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    recipient_operator: Mapped[str] = mapped_column(String(35), index=True)
+    item_row_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("items.id"))
+    item_id: Mapped[str] = mapped_column(String(35), index=True)
+    in_reply_to: Mapped[str] = mapped_column(String(70))
+    axis: Mapped[str | None] = mapped_column(String(10))
+    decision: Mapped[str] = mapped_column(String(20))
+    xml: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewTask(Base):
+    """An item at or above a band, waiting for an officer's decision."""
+
+    __tablename__ = "review_queue"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    item_row_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"), unique=True)
+    item_id: Mapped[str] = mapped_column(String(35), index=True)
+    sender_operator: Mapped[str] = mapped_column(String(35))
+    score: Mapped[int] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="OPEN", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class WindowEvent(Base):
+    """One item seen under one window key (addressee, sender, sender>addressee pair)."""
+
+    __tablename__ = "window_events"
+    __table_args__ = (
+        UniqueConstraint("key", "item_id"),
+        Index("ix_window_events_key_at", "key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(200))
+    item_id: Mapped[str] = mapped_column(String(35))
+    #: Event time as POSIX seconds (windows compare many times; see risk.state).
+    at: Mapped[float]
+    value_eur: Mapped[Decimal] = mapped_column(Money)
+
+
+class StoredRuleset(Base):
+    """A ruleset version as uploaded; one is ACTIVE, one may run in SHADOW."""
+
+    __tablename__ = "rulesets"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="INACTIVE")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None]
+
+
+class WatchlistEntry(Base):
+    __tablename__ = "watchlist_entries"
+    __table_args__ = (UniqueConstraint("list_name", "ref"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    list_name: Mapped[str] = mapped_column(String(100))
+    ref: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    country: Mapped[str | None] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """An officer, supervisor or admin of the UI (password hashed with Argon2)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: who did what to which subject, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,85 @@
+"""All configuration in one class, read from `AEDEX_*` environment variables.
+
+Defaults run the whole system on one laptop with nothing installed: a SQLite
+file and the embedded Tansu broker (started when `kafka_bootstrap` is empty).
+Production sets `AEDEX_DATABASE_URL` (PostgreSQL, asyncpg) and
+`AEDEX_KAFKA_BOOTSTRAP` (Apache Kafka).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Stage names, in pipeline order; `aedex worker --stage NAME`.
+STAGES = ("relay", "validate", "assess", "respond")
+
+
+class Topics:
+    """Topic names under one prefix (DESIGN.md §1)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.inbound = f"{prefix}.inbound"
+        self.validated = f"{prefix}.validated"
+        self.rejected = f"{prefix}.rejected"
+        self.assessed = f"{prefix}.assessed"
+        self.responses = f"{prefix}.responses"
+        self.deadletter = f"{prefix}.deadletter"
+        self.control = f"{prefix}.control"
+
+    def all(self) -> tuple[str, ...]:
+        return (
+            self.inbound,
+            self.validated,
+            self.rejected,
+            self.assessed,
+            self.responses,
+            self.deadletter,
+            self.control,
+        )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AEDEX_", extra="ignore")
+
+    #: SQLAlchemy async URL; SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production.
+    database_url: str = "sqlite+aiosqlite:///aedex.db"
+    #: Kafka bootstrap servers; empty: start the embedded Tansu broker.
+    kafka_bootstrap: str = ""
+    topic_prefix: str = "aed"
+    topic_partitions: int = Field(default=3, ge=1, le=1024)
+    #: Idempotent producers need InitProducerId, which Tansu lacks: off unless the broker has it.
+    kafka_idempotence: bool = False
+    #: Largest message body the API accepts (DESIGN.md §3: 50 MB).
+    max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    #: Records per stage batch (`getmany` max_records) and the wait for one.
+    batch_max_records: int = Field(default=500, ge=1)
+    batch_timeout_ms: int = Field(default=200, ge=1)
+    #: Inbox rows published but not processed within this many seconds are published again.
+    reconcile_after_s: float = Field(default=30.0, gt=0)
+    #: Customs office code written as SenderAuthority on every CUSRSP.
+    customs_office: str = "AEDEX01"
+    #: A ruleset file to use instead of the packaged default.
+    ruleset_path: Path | None = None
+    log_level: str = "INFO"
+    #: JSON logs (production) or coloured console lines (a terminal).
+    log_json: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c in "._-" for c in value):
+            raise ValueError("topic prefix must be letters, digits, '.', '_' or '-'")
+        return value
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return not self.kafka_bootstrap.strip()
