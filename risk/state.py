@@ -89,6 +89,11 @@ def pair_key(sender_key: str | None, addressee_key: str | None) -> str:
     return f"{sender_key}>{addressee_key}"
 
 
+def window_keys(item: Item) -> tuple[str, str, str]:
+    """The keys an item is counted under: its addressee, its sender, and the pair."""
+    return (item.addressee_key, item.sender_key, pair_key(item.sender_key, item.addressee_key))
+
+
 def event_time(item: Item) -> datetime:
     return item.posting_at or item.received_at
 
@@ -185,19 +190,19 @@ class InMemoryState:
     def observe(self, item: Item) -> None:
         at = event_time(item).timestamp()
         value = item.total_value_eur or _ZERO
-        item_id, by_key, arrivals = item.item_id, self._by_key, self._arrivals
-        for key in (
-            item.addressee_key,
-            item.sender_key,
-            pair_key(item.sender_key, item.addressee_key),
-        ):
-            # Every observation gets an arrival record, so a corrected item (new time) is
-            # still forgotten later; stale records are skipped in `_forget`.
-            entries = by_key.get(key)
-            if entries is None:
-                entries = by_key[key] = {}
-            entries[item_id] = (at, value)
-            arrivals.append((at, key, item_id))
+        for key in window_keys(item):
+            self.restore(key, item.item_id, at, value)
+
+    def restore(self, key: str, item_id: str, at: float, value: Decimal) -> None:
+        """Record one item under one window key (`at` in POSIX seconds): what `observe`
+        does per key, and how a persistent store reloads its windows."""
+        # Every observation gets an arrival record, so a corrected item (new time) is
+        # still forgotten later; stale records are skipped in `_forget`.
+        entries = self._by_key.get(key)
+        if entries is None:
+            entries = self._by_key[key] = {}
+        entries[item_id] = (at, value)
+        self._arrivals.append((at, key, item_id))
         self._last_window = ("", 0.0, 0.0, (0, _ZERO))
         if self._newest is None or at > self._newest:
             self._newest = at

@@ -104,7 +104,8 @@ class InboxMessage(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     item_count: Mapped[int] = mapped_column(Integer)
-    status: Mapped[InboxStatus] = mapped_column(_enum(InboxStatus), index=True)
+    #: An InboxStatus value (a StrEnum compares equal to its text).
+    status: Mapped[str] = mapped_column(_enum(InboxStatus), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
@@ -132,7 +133,8 @@ class ItemRecord(Base):
     #: EDIFACT 1225: 9 original, 5 replacement, 1 cancellation.
     message_function: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus))
+    #: An ItemStatus value.
+    status: Mapped[str] = mapped_column(_enum(ItemStatus))
     #: The canonical item (messages.Item as JSON); None when the item was rejected.
     canonical: Mapped[dict[str, Any] | None]
     #: Every finding: [{code, severity, path, message}].
@@ -252,7 +254,8 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    #: A Role value.
+    role: Mapped[str] = mapped_column(_enum(Role))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,90 @@
+"""The app factory: everything is built in the lifespan, nothing connects at import."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from service.api import health, intake, records
+from service.api.deps import Runtime
+from service.db.engine import create_engine, create_sessionmaker
+from service.errors import AedexError
+from service.metrics import Metrics
+from service.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        producer: AIOKafkaProducer | None = None
+        if not settings.embedded_broker:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=settings.kafka_bootstrap,
+                acks="all",
+                enable_idempotence=settings.kafka_idempotence,
+                linger_ms=5,
+                max_request_size=settings.max_message_bytes + 1024 * 1024,
+            )
+            await producer.start()
+        app.state.runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            metrics=Metrics(),
+            producer=producer,
+        )
+        try:
+            yield
+        finally:
+            if producer is not None:
+                await producer.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="aedex",
+        summary="Advance electronic data exchange: intake, validation, risk, CUSRSP",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(intake.router)
+    app.include_router(records.router)
+    app.include_router(health.router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AedexError)
+    async def aedex_error(request: Request, error: AedexError) -> JSONResponse:
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        if runtime is not None and error.status < 500 and request.url.path.startswith("/v1/"):
+            runtime.metrics.refusals.labels(error.code).inc()
+        return JSONResponse({"error": error.code, "detail": error.detail}, status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        return JSONResponse({"error": "REQUEST_INVALID", "detail": problems}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        reference = uuid.uuid4().hex[:12]
+        log.exception("unhandled error", reference=reference, path=request.url.path)
+        return JSONResponse(
+            {"error": "INTERNAL", "detail": f"internal error; reference {reference}"},
+            status_code=500,
+        )

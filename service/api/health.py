@@ -1,0 +1,49 @@
+"""Liveness, readiness (database and broker) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from service.api.deps import RuntimeDep
+from service.metrics import refresh_database_gauges
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process answers; says nothing about its dependencies."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(rt: RuntimeDep) -> JSONResponse:
+    """Ready when the database answers and, if a broker is configured, the producer is connected."""
+    checks: dict[str, Any] = {}
+    try:
+        async with rt.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - report, do not crash the probe
+        checks["database"] = f"unavailable: {type(error).__name__}"
+    if rt.producer is None:
+        checks["broker"] = "not configured (relay publishes)"
+    else:
+        try:
+            await rt.producer.client.fetch_all_metadata()
+            checks["broker"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["broker"] = f"unavailable: {type(error).__name__}"
+    ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics(rt: RuntimeDep) -> Response:
+    await refresh_database_gauges(rt.metrics, rt.sessions)
+    return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,136 @@
+"""What an operator may read back: its messages, its items, and the CUSRSP answers for it.
+
+Every query is filtered by the caller's operator code; another operator's
+message or item is "not found" (404), so not even its existence leaks. Risk
+scores and hits are never shown to operators (DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from service.api.deps import OperatorDep, SessionDep
+from service.db.models import InboxMessage, ItemRecord, Response
+from service.errors import NotFound
+
+router = APIRouter(prefix="/v1", tags=["records"])
+
+MAX_PAGE = 1000
+
+
+@router.get("/messages/{message_id}")
+async def get_message(message_id: str, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
+    """Status of one of the caller's messages, and each item's status and findings."""
+    message = await session.scalar(
+        select(InboxMessage).where(
+            InboxMessage.sender_operator == caller, InboxMessage.message_id == message_id
+        )
+    )
+    if message is None:
+        raise NotFound(f"message {message_id!r}")
+    items = (
+        await session.scalars(
+            select(ItemRecord)
+            .where(ItemRecord.inbox_id == message.id)
+            .order_by(ItemRecord.position)
+        )
+    ).all()
+    return {
+        "message_id": message.message_id,
+        "inbox_id": str(message.id),
+        "kind": message.kind,
+        "status": message.status,
+        "received_at": message.received_at.isoformat(),
+        "items_declared": message.item_count,
+        "error": message.error,
+        "items": [
+            {
+                "position": item.position,
+                "item_id": item.item_id,
+                "status": item.status,
+                "findings": item.findings,
+            }
+            for item in items
+        ],
+    }
+
+
+@router.get("/items/{item_id}")
+async def get_item(item_id: str, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
+    """Every version of one of the caller's items: status, findings and the decisions sent."""
+    versions = (
+        await session.scalars(
+            select(ItemRecord)
+            .where(ItemRecord.item_id == item_id, ItemRecord.sender_operator == caller)
+            .order_by(ItemRecord.version, ItemRecord.received_at)
+        )
+    ).all()
+    if not versions:
+        raise NotFound(f"item {item_id!r}")
+    decisions = (
+        await session.scalars(
+            select(Response)
+            .where(Response.item_id == item_id, Response.recipient_operator == caller)
+            .order_by(Response.id)
+        )
+    ).all()
+    latest = versions[-1]
+    return {
+        "item_id": item_id,
+        "status": latest.status,
+        "versions": [
+            {
+                "message_id": v.message_id,
+                "message_function": v.message_function,
+                "version": v.version,
+                "status": v.status,
+                "findings": v.findings,
+            }
+            for v in versions
+        ],
+        "decisions": [
+            {
+                "response_id": r.id,
+                "in_reply_to": r.in_reply_to,
+                "axis": r.axis,
+                "decision": r.decision,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in decisions
+        ],
+    }
+
+
+@router.get("/responses")
+async def get_responses(
+    caller: OperatorDep,
+    session: SessionDep,
+    after: int = Query(0, ge=0, description="the `next` cursor of the previous page; 0 = start"),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+) -> dict[str, Any]:
+    """CUSRSP messages for the caller, oldest first; follow `next` until `responses` is empty."""
+    rows = (
+        await session.scalars(
+            select(Response)
+            .where(Response.recipient_operator == caller, Response.id > after)
+            .order_by(Response.id)
+            .limit(limit)
+        )
+    ).all()
+    return {
+        "responses": [
+            {
+                "id": r.id,
+                "item_id": r.item_id,
+                "in_reply_to": r.in_reply_to,
+                "axis": r.axis,
+                "decision": r.decision,
+                "cusrsp": r.xml,
+            }
+            for r in rows
+        ],
+        "next": rows[-1].id if rows else after,
+    }

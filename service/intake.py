@@ -1,0 +1,174 @@
+"""Intake: make a received message durable in the inbox, or refuse it with a reason.
+
+Only message-level facts are checked here (safe, well-formed XML of a known
+kind, a header that keys it, the caller's own operator code, a MessageId not
+reused for other content). Every item-level check is the validate stage's, so
+the API stays fast and a message with item errors is still accepted and
+answered item by item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.errors import AdapterError
+from adapters.post.itmatt import Envelope, inspect_envelope
+from messages.errors import MessageRejected
+from messages.findings import Code
+from messages.xml import XmlLimits
+from service.db.models import InboxMessage, InboxStatus
+from service.errors import AedexError
+
+#: HTTP status per message-level refusal.
+_STATUS = {
+    Code.XML_MALFORMED: 400,
+    Code.XML_FORBIDDEN: 400,
+    Code.XML_TOO_LARGE: 413,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    inbox_id: uuid.UUID
+    message_id: str
+    sender_operator: str
+    kind: str
+    items: int
+    #: True when the same message (same bytes) was already accepted: nothing new is done.
+    duplicate: bool
+    received_at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "message_id": self.message_id,
+            "inbox_id": str(self.inbox_id),
+            "items": self.items,
+            "status": "DUPLICATE_MESSAGE" if self.duplicate else "ACCEPTED",
+        }
+        return body
+
+
+def read_envelope(data: bytes, limits: XmlLimits) -> Envelope:
+    """The message's envelope, or the message-level refusal as an AedexError."""
+    if len(data) > limits.max_bytes:
+        raise AedexError(
+            Code.XML_TOO_LARGE.value,
+            f"message is {len(data):,} bytes; the limit is {limits.max_bytes:,}",
+            413,
+        )
+    try:
+        envelope = inspect_envelope(data, limits)
+    except MessageRejected as rejected:
+        raise AedexError(
+            rejected.code.value, rejected.message, _STATUS.get(rejected.code, 400)
+        ) from None
+    except AdapterError as error:
+        raise AedexError(Code.XML_MALFORMED.value, error.message, 400) from None
+    if envelope.item_count > limits.max_items:
+        raise AedexError(
+            Code.XML_TOO_LARGE.value,
+            f"{envelope.item_count:,} items; the limit is {limits.max_items:,} per message",
+            413,
+        )
+    missing = [
+        name
+        for name, value in (
+            ("MessageId", envelope.message_id),
+            ("SenderOperator", envelope.sender_operator),
+        )
+        if value is None
+    ]
+    if missing:
+        raise AedexError(
+            Code.MANDATORY_MISSING.value,
+            f"Header/{' and Header/'.join(missing)} missing: the message cannot be identified",
+            422,
+        )
+    return envelope
+
+
+def check_sender(envelope: Envelope, operator: str) -> None:
+    if envelope.sender_operator != operator:
+        raise AedexError(
+            Code.UNKNOWN_OPERATOR.value,
+            f"SenderOperator {envelope.sender_operator!r} is not the operator of this key",
+            403,
+        )
+
+
+async def accept(
+    session: AsyncSession,
+    *,
+    data: bytes,
+    envelope: Envelope,
+    source: str,
+    received_at: datetime | None = None,
+    fingerprint: bytes | None = None,
+) -> Accepted:
+    """Store the message in the inbox (the caller commits), or find it already there.
+
+    Same sender and MessageId with the same bytes is a duplicate, accepted
+    idempotently; with other bytes it is refused (MESSAGE_ID_REUSED, 409).
+    `fingerprint` is what "the same message" means when `data` was converted
+    from an upload (a manifest): the upload's bytes, not the conversion's.
+    """
+    assert envelope.sender_operator is not None and envelope.message_id is not None
+    sha256 = hashlib.sha256(data if fingerprint is None else fingerprint).hexdigest()
+    existing = await _find(session, envelope.sender_operator, envelope.message_id)
+    if existing is None:
+        row = InboxMessage(
+            id=uuid.uuid4(),
+            sender_operator=envelope.sender_operator,
+            message_id=envelope.message_id,
+            kind=envelope.message_type,
+            source=source,
+            sha256=sha256,
+            raw=data,
+            item_count=envelope.item_count,
+            status=InboxStatus.RECEIVED,
+            received_at=received_at or datetime.now(UTC),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+            return _accepted(row, duplicate=False)
+        except IntegrityError:
+            existing = await _find(session, envelope.sender_operator, envelope.message_id)
+            if existing is None:
+                raise
+    if existing.sha256 != sha256:
+        raise AedexError(
+            Code.MESSAGE_ID_REUSED.value,
+            f"MessageId {envelope.message_id!r} was already used by {envelope.sender_operator} "
+            "for a different message; send a new MessageId (MessageFunction 5 to replace items)",
+            409,
+        )
+    return _accepted(existing, duplicate=True)
+
+
+async def _find(session: AsyncSession, sender: str, message_id: str) -> InboxMessage | None:
+    found: InboxMessage | None = await session.scalar(
+        select(InboxMessage).where(
+            InboxMessage.sender_operator == sender, InboxMessage.message_id == message_id
+        )
+    )
+    return found
+
+
+def _accepted(row: InboxMessage, *, duplicate: bool) -> Accepted:
+    return Accepted(
+        inbox_id=row.id,
+        message_id=row.message_id,
+        sender_operator=row.sender_operator,
+        kind=row.kind,
+        items=row.item_count,
+        duplicate=duplicate,
+        received_at=row.received_at,
+    )

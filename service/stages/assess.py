@@ -1,0 +1,160 @@
+"""Assess stage: `aed.validated` → risk engine → assessment rows → `aed.assessed`.
+
+One assessment per item row (unique): a redelivered item re-emits the stored
+assessment instead of scoring again. The batch is scored with
+`Engine.assess_many`, so the parts of a split order in one batch see each other.
+A cancellation is not scored; it is passed on for the respond stage to
+acknowledge.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import structlog
+from aiokafka import ConsumerRecord, TopicPartition
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from messages.jsoncodec import decode_item_json
+from messages.models import MessageFunction
+from risk import Engine, default_ruleset, load_ruleset
+from service.db.models import Assessment, ItemRecord, ItemStatus
+from service.settings import Settings
+from service.stages.runner import Outgoing, header
+from service.stages.windows import PersistentWindows
+
+log = structlog.get_logger(__name__)
+
+
+def assessed_body(row: Assessment, *, sender: str, message_id: str) -> dict[str, Any]:
+    return {
+        "kind": "assessment",
+        "item_row_id": str(row.item_row_id),
+        "item_id": row.item_id,
+        "sender_operator": sender,
+        "message_id": message_id,
+        "ruleset": f"{row.ruleset} {row.ruleset_version}",
+        "score": row.score,
+        "action": row.action,
+        "security_action": row.security_action,
+        "hits": row.hits,
+    }
+
+
+class AssessStage:
+    name = "assess"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        ruleset = (
+            load_ruleset(settings.ruleset_path) if settings.ruleset_path else default_ruleset()
+        )
+        self.engine = Engine(ruleset)
+        self.windows = PersistentWindows()
+
+    def topics(self) -> Sequence[str]:
+        return (self.settings.topics.validated,)
+
+    async def on_assigned(
+        self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
+    ) -> None:
+        windows = PersistentWindows()
+        async with sessions() as session:
+            loaded = await windows.load(session)
+        self.windows = windows
+        log.info("windows loaded", rows=loaded, partitions=len(partitions))
+
+    async def handle(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> list[Outgoing]:
+        row_ids = [uuid.UUID(header(r, "item-row-id") or "") for r in records]
+        rows = {
+            row.id: row
+            for row in await session.scalars(select(ItemRecord).where(ItemRecord.id.in_(row_ids)))
+        }
+        done = {
+            a.item_row_id: a
+            for a in await session.scalars(
+                select(Assessment).where(Assessment.item_row_id.in_(row_ids))
+            )
+        }
+        outgoing: list[Outgoing] = []
+        to_score: list[tuple[ItemRecord, Any]] = []
+        for record, row_id in zip(records, row_ids, strict=True):
+            row = rows.get(row_id)
+            if row is None:
+                raise LookupError(f"item row {row_id} not in the database")
+            if row_id in done:
+                outgoing.append(self._emit(done[row_id], row))
+            elif row.message_function == MessageFunction.CANCEL:
+                outgoing.append(self._cancellation(row))
+            else:
+                to_score.append((row, decode_item_json(record.value or b"")))
+        if to_score:
+            try:
+                outgoing += await self._score(session, to_score)
+            except BaseException:
+                self.windows.discard_pending()
+                raise
+        return outgoing
+
+    async def _score(
+        self, session: AsyncSession, batch: list[tuple[ItemRecord, Any]]
+    ) -> list[Outgoing]:
+        results = self.engine.assess_many([item for _, item in batch], self.windows)
+        stored: list[tuple[Assessment, ItemRecord]] = []
+        for (row, _), result in zip(batch, results, strict=True):
+            assessment = Assessment(
+                id=uuid.uuid4(),
+                item_row_id=row.id,
+                item_id=row.item_id,
+                ruleset=result.ruleset,
+                ruleset_version=result.ruleset_version,
+                score=result.score,
+                action=result.action,
+                security_action=result.security_action,
+                hits=[
+                    {**hit.as_dict(), "action": hit.action, "title": hit.title}
+                    for hit in result.hits
+                ],
+                skipped=list(result.skipped),
+            )
+            session.add(assessment)
+            stored.append((assessment, row))
+        await session.execute(
+            update(ItemRecord)
+            .where(ItemRecord.id.in_([row.id for row, _ in batch]))
+            .where(ItemRecord.status == ItemStatus.ACCEPTED)
+            .values(status=ItemStatus.ASSESSED)
+        )
+        await self.windows.flush(session)
+        await session.flush()
+        return [self._emit(assessment, row) for assessment, row in stored]
+
+    def _emit(self, assessment: Assessment, row: ItemRecord) -> Outgoing:
+        body = assessed_body(assessment, sender=row.sender_operator, message_id=row.message_id)
+        return Outgoing(
+            self.settings.topics.assessed,
+            row.item_id.encode(),
+            orjson.dumps(body),
+            [("item-row-id", str(row.id).encode())],
+        )
+
+    def _cancellation(self, row: ItemRecord) -> Outgoing:
+        body = {
+            "kind": "cancellation",
+            "item_row_id": str(row.id),
+            "item_id": row.item_id,
+            "sender_operator": row.sender_operator,
+            "message_id": row.message_id,
+        }
+        return Outgoing(
+            self.settings.topics.assessed,
+            row.item_id.encode(),
+            orjson.dumps(body),
+            [("item-row-id", str(row.id).encode())],
+        )

@@ -1,0 +1,161 @@
+"""Respond stage: assessments, rejections and cancellations → CUSRSP rows → `aed.responses`.
+
+Per item (DESIGN.md §6): REJECTED with every finding; otherwise the fiscal
+decision (RELEASE under the first band, else that band's action, which also
+opens a review task for an officer) and, when a security rule hit, a separate
+SECURITY response at once; a cancellation is acknowledged. Each response has
+a unique `dedupe_key`, so a redelivered record re-sends the stored CUSRSP and
+never stores a second one.
+
+Operators never see risk scores or rule hits: a response's reasons say what
+the operator must do, not why the item was selected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiokafka import ConsumerRecord, TopicPartition
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from messages.codec import encode_cusrsp
+from messages.codelists import DECISIONS
+from messages.models import CusrspHeader, CusrspMessage, ResponseError
+from messages.models import Response as CusrspResponse
+from service.db.models import Response, ReviewTask
+from service.settings import Settings
+from service.stages.runner import Outgoing
+
+#: What the operator is told per decision (never the rule that fired).
+GUIDANCE = {
+    "RELEASE": None,
+    "DOCUMENTS_REQUIRED": "Send the invoice or other proof of the declared value and contents.",
+    "INSPECT": "The item will be examined on arrival.",
+    "HOLD": "The item is detained on arrival pending review by Customs.",
+    "SCREEN": "High-risk screening is required before the item is loaded.",
+    "DO_NOT_LOAD": "The item must not be loaded.",
+    "ACCEPTED": "Cancellation acknowledged.",
+    "REJECTED": "Correct the errors and resend the item with MessageFunction 5.",
+}
+
+
+class RespondStage:
+    name = "respond"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def topics(self) -> Sequence[str]:
+        return (self.settings.topics.assessed, self.settings.topics.rejected)
+
+    async def on_assigned(
+        self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
+    ) -> None:
+        return None
+
+    async def handle(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> list[Outgoing]:
+        planned: list[Response] = []
+        tasks: list[ReviewTask] = []
+        for record in records:
+            body = orjson.loads(record.value or b"")
+            if record.topic == self.settings.topics.rejected:
+                planned.append(
+                    self._response(body, "rejected", "REJECTED", findings=body["findings"])
+                )
+            elif body["kind"] == "cancellation":
+                planned.append(self._response(body, "cancelled", "ACCEPTED"))
+            else:
+                planned.append(self._response(body, "fiscal", body["action"]))
+                if body.get("security_action"):
+                    planned.append(self._response(body, "security", body["security_action"]))
+                if body["action"] != "RELEASE":
+                    tasks.append(
+                        ReviewTask(
+                            item_row_id=uuid.UUID(body["item_row_id"]),
+                            item_id=body["item_id"],
+                            sender_operator=body["sender_operator"],
+                            score=body["score"],
+                            action=body["action"],
+                        )
+                    )
+        keys = [r.dedupe_key for r in planned]
+        stored = {
+            r.dedupe_key: r
+            for r in await session.scalars(select(Response).where(Response.dedupe_key.in_(keys)))
+        }
+        unique_fresh = {r.dedupe_key: r for r in planned if r.dedupe_key not in stored}
+        session.add_all(unique_fresh.values())
+        if tasks:
+            open_rows = set(
+                await session.scalars(
+                    select(ReviewTask.item_row_id).where(
+                        ReviewTask.item_row_id.in_([t.item_row_id for t in tasks])
+                    )
+                )
+            )
+            session.add_all(
+                {t.item_row_id: t for t in tasks if t.item_row_id not in open_rows}.values()
+            )
+        await session.flush()
+        final = {**unique_fresh, **stored}
+        return [self._emit(final[key]) for key in dict.fromkeys(keys)]
+
+    def _response(
+        self, body: dict[str, Any], what: str, decision: str, *, findings: list[Any] | None = None
+    ) -> Response:
+        dedupe_key = f"{body['item_row_id']}:{what}"
+        meaning = DECISIONS[decision]
+        now = datetime.now(UTC)
+        guidance = GUIDANCE.get(decision)
+        message = CusrspMessage(
+            header=CusrspHeader(
+                message_id="R" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:30],
+                sender_authority=self.settings.customs_office,
+                recipient_operator=body["sender_operator"],
+                prepared_at=now,
+            ),
+            responses=[
+                CusrspResponse(
+                    item_id=body["item_id"],
+                    in_reply_to=body["message_id"],
+                    decision=decision,
+                    axis=meaning.axis,
+                    processing_indicator=meaning.processing_indicator,
+                    decided_at=now,
+                    reasons=[guidance] if guidance else [],
+                    errors=[
+                        ResponseError(code=f["code"], path=f["path"], text=f["message"])
+                        for f in findings or []
+                    ],
+                )
+            ],
+        )
+        return Response(
+            dedupe_key=dedupe_key,
+            recipient_operator=body["sender_operator"],
+            item_row_id=uuid.UUID(body["item_row_id"]),
+            item_id=body["item_id"],
+            in_reply_to=body["message_id"],
+            axis=meaning.axis,
+            decision=decision,
+            xml=encode_cusrsp(message).decode("utf-8"),
+        )
+
+    def _emit(self, response: Response) -> Outgoing:
+        return Outgoing(
+            self.settings.topics.responses,
+            response.item_id.encode(),
+            response.xml.encode("utf-8"),
+            [
+                ("decision", response.decision.encode()),
+                ("recipient", response.recipient_operator.encode()),
+            ],
+        )

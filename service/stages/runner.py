@@ -1,0 +1,229 @@
+"""The loop every stage runs: getmany → one DB transaction → produce → commit offsets.
+
+At-least-once by construction: offsets are committed only after the database
+commit and after the downstream records are acknowledged, so a crash anywhere
+means redelivery, and every handler is idempotent (natural unique keys; a
+redelivered record re-emits what was stored instead of storing it again).
+
+A record that makes its handler fail is isolated: the batch is retried one
+record per transaction, and the one that still fails goes to `aed.deadletter`
+with the error in its headers, so a poison record never blocks a partition.
+Database outages are not poison: the batch is rewound and retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.metrics import Metrics
+from service.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+#: Waits before retrying a batch after the database or broker failed.
+RETRY_DELAY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class Handler(Protocol):
+    """One stage's work; `handle` must be idempotent and only `flush()` (the runner commits)."""
+
+    name: str
+
+    def topics(self) -> Sequence[str]: ...
+
+    async def handle(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> list[Outgoing]: ...
+
+    async def on_assigned(
+        self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
+    ) -> None: ...
+
+
+def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    """A record header as text, or None."""
+    for key, value in record.headers or ():
+        if key == name:
+            return bytes(value).decode("utf-8", "replace")
+    return None
+
+
+def deadletter(
+    settings: Settings, stage: str, record: ConsumerRecord[bytes, bytes], error: str
+) -> Outgoing:
+    """The original record, unchanged, with why it could not be handled (DESIGN.md §1)."""
+    return Outgoing(
+        settings.topics.deadletter,
+        record.key,
+        record.value or b"",
+        [
+            ("error", error.encode("utf-8", "replace")[:1000]),
+            ("stage", stage.encode()),
+            ("topic", record.topic.encode()),
+            ("partition", str(record.partition).encode()),
+            ("offset", str(record.offset).encode()),
+        ],
+    )
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: StageRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.runner.handler.on_assigned(self.runner.sessions, set(assigned))
+
+
+class StageRunner:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        settings: Settings,
+        bootstrap: str,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: Metrics | None = None,
+        group_id: str | None = None,
+    ) -> None:
+        self.handler = handler
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.sessions = sessions
+        self.metrics = metrics or Metrics()
+        # Groups live under the topic prefix: two deployments (or tests) on one broker never mix.
+        self.group_id = group_id or f"{settings.topic_prefix}-{handler.name}"
+        self.stopping = asyncio.Event()
+        #: Records handled since start (for tests and progress output).
+        self.handled = 0
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit it, and return from `run` (SIGTERM does this)."""
+        self.stopping.set()
+
+    async def run(self) -> None:
+        settings = self.settings
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            acks="all",
+            enable_idempotence=settings.kafka_idempotence,
+            linger_ms=5,
+            max_request_size=settings.max_message_bytes + 1024 * 1024,
+        )
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_bytes=settings.max_message_bytes + 1024 * 1024,
+            max_partition_fetch_bytes=settings.max_message_bytes + 1024 * 1024,
+        )
+        await producer.start()
+        try:
+            await consumer.start()
+            consumer.subscribe(list(self.handler.topics()), listener=_Rebalance(self))
+            try:
+                await self._loop(consumer, producer)
+            finally:
+                await consumer.stop()
+        finally:
+            await producer.stop()
+
+    async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        stage = self.handler.name
+        while not self.stopping.is_set():
+            batches = await consumer.getmany(
+                timeout_ms=self.settings.batch_timeout_ms,
+                max_records=self.settings.batch_max_records,
+            )
+            records = [record for part in batches.values() for record in part]
+            if not records:
+                continue
+            started = time.perf_counter()
+            try:
+                outgoing = await self._handle(records)
+                await self._produce(producer, outgoing)
+            except (OperationalError, DBAPIError, KafkaError, OSError) as error:
+                log.warning("batch failed; rewinding", stage=stage, error=repr(error))
+                for tp, part in batches.items():
+                    consumer.seek(tp, part[0].offset)
+                await asyncio.sleep(RETRY_DELAY_S)
+                continue
+            offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
+            try:
+                await consumer.commit(offsets)
+            except CommitFailedError:
+                # A rebalance moved the partitions: the new owner redelivers, handlers are idempotent.
+                log.info("commit after rebalance refused; records will be redelivered", stage=stage)
+            self.handled += len(records)
+            self.metrics.stage_records.labels(stage, "handled").inc(len(records))
+            self.metrics.stage_batch_seconds.labels(stage).observe(time.perf_counter() - started)
+
+    async def _handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[Outgoing]:
+        try:
+            async with self.sessions() as session, session.begin():
+                return await self.handler.handle(session, records)
+        except (OperationalError, DBAPIError) as error:
+            if not _is_data_error(error):
+                raise
+        except Exception as error:  # noqa: BLE001 - isolate the record that fails, below
+            log.info("batch failed; retrying record by record", error=repr(error))
+        outgoing: list[Outgoing] = []
+        for record in records:
+            try:
+                async with self.sessions() as session, session.begin():
+                    outgoing += await self.handler.handle(session, [record])
+            except (OperationalError, DBAPIError) as error:
+                if not _is_data_error(error):
+                    raise
+                outgoing.append(self._poison(record, error))
+            except Exception as error:  # noqa: BLE001 - a poison record must not block the partition
+                outgoing.append(self._poison(record, error))
+        return outgoing
+
+    def _poison(self, record: ConsumerRecord[bytes, bytes], error: BaseException) -> Outgoing:
+        stage = self.handler.name
+        log.warning(
+            "record dead-lettered",
+            stage=stage,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=repr(error),
+        )
+        self.metrics.stage_records.labels(stage, "deadletter").inc()
+        return deadletter(self.settings, stage, record, f"{type(error).__name__}: {error}")
+
+    async def _produce(self, producer: AIOKafkaProducer, outgoing: list[Outgoing]) -> None:
+        if not outgoing:
+            return
+        futures: list[Any] = [
+            await producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in outgoing
+        ]
+        await asyncio.gather(*futures)
+
+
+def _is_data_error(error: DBAPIError) -> bool:
+    """True for errors caused by the data (constraint, bad value), not by the connection."""
+    return not error.connection_invalidated and not isinstance(error, OperationalError)

@@ -1,0 +1,213 @@
+"""Validate stage: `aed.inbound` → item rows with findings → `aed.validated` / `aed.rejected`.
+
+A record from the relay names its inbox row (`inbox-id` header). A record an
+external producer put straight on `aed.inbound` has none: it is checked at
+message level like an API upload, then stored in the inbox as source KAFKA,
+so everything downstream treats both alike. What cannot be read as a message
+at all goes to `aed.deadletter`.
+
+Idempotent: an inbox row already PROCESSED is not validated again; its stored
+items are re-emitted, so a crash between the commit and the produce loses
+nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiokafka import ConsumerRecord, TopicPartition
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from messages.check import MessageCheck, check_message
+from messages.findings import Code, Finding
+from messages.jsoncodec import encode_item_json
+from messages.models import MessageFunction
+from messages.xml import XmlLimits
+from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
+from service.errors import AedexError
+from service.intake import accept, read_envelope
+from service.settings import Settings
+from service.stages.runner import Outgoing, deadletter, header
+
+
+class ValidateStage:
+    name = "validate"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.limits = XmlLimits(max_bytes=settings.max_message_bytes)
+
+    def topics(self) -> Sequence[str]:
+        return (self.settings.topics.inbound,)
+
+    async def on_assigned(
+        self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
+    ) -> None:
+        return None
+
+    async def handle(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> list[Outgoing]:
+        outgoing: list[Outgoing] = []
+        for record in records:
+            row = await self._inbox_row(session, record)
+            if isinstance(row, Outgoing):
+                outgoing.append(row)
+                continue
+            if row.status in (InboxStatus.PROCESSED, InboxStatus.REFUSED):
+                outgoing += await self._replay(session, row)
+                continue
+            outgoing += await self._validate(session, row)
+        return outgoing
+
+    async def _inbox_row(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes]
+    ) -> InboxMessage | Outgoing:
+        inbox_id = header(record, "inbox-id")
+        if inbox_id is not None:
+            try:
+                row = await session.get(InboxMessage, uuid.UUID(inbox_id))
+            except ValueError:
+                row = None
+            if row is not None:
+                return row
+        data = record.value or b""
+        try:
+            envelope = read_envelope(data, self.limits)
+        except AedexError as error:
+            return deadletter(self.settings, self.name, record, f"{error.code}: {error.detail}")
+        try:
+            accepted = await accept(session, data=data, envelope=envelope, source="KAFKA")
+        except AedexError as error:
+            return deadletter(self.settings, self.name, record, f"{error.code}: {error.detail}")
+        found = await session.get(InboxMessage, accepted.inbox_id)
+        assert found is not None
+        return found
+
+    async def _validate(self, session: AsyncSession, row: InboxMessage) -> list[Outgoing]:
+        check = check_message(row.raw, received_at=row.received_at, limits=self.limits)
+        header_function = _message_function(check)
+        items: list[ItemRecord] = []
+        for item_check in check.items:
+            findings = (
+                [*check.findings, *item_check.findings] if check.refused else item_check.findings
+            )
+            item = item_check.item
+            function = item.message_function if item is not None else header_function
+            item_id = item_check.declared.item_id or f"?{item_check.index}"
+            if item is not None and function in (MessageFunction.CANCEL, MessageFunction.REPLACE):
+                if not await _known(session, row.sender_operator, item.item_id):
+                    findings = [*findings, _cancel_unknown(item_check.index, function)]
+                    item = None
+            rejected = item is None or check.refused
+            items.append(
+                ItemRecord(
+                    id=uuid.uuid4(),
+                    inbox_id=row.id,
+                    position=item_check.index,
+                    item_id=item_id[:35],
+                    sender_operator=row.sender_operator,
+                    message_id=row.message_id,
+                    message_function=int(function),
+                    version=item.version if item is not None else 0,
+                    status=ItemStatus.REJECTED
+                    if rejected
+                    else ItemStatus.CANCELLED
+                    if function == MessageFunction.CANCEL
+                    else ItemStatus.ACCEPTED,
+                    canonical=None
+                    if rejected or item is None
+                    else orjson.loads(encode_item_json(item)),
+                    findings=[f.as_dict() for f in findings],
+                    received_at=row.received_at,
+                )
+            )
+        session.add_all(items)
+        await _supersede(
+            session, row.sender_operator, [i for i in items if i.status != ItemStatus.REJECTED]
+        )
+        row.status = InboxStatus.REFUSED if check.refused else InboxStatus.PROCESSED
+        row.processed_at = datetime.now(UTC)
+        if check.refused:
+            row.error = {"findings": [f.as_dict() for f in check.findings]}
+        await session.flush()
+        return [self._emit(item) for item in items]
+
+    async def _replay(self, session: AsyncSession, row: InboxMessage) -> list[Outgoing]:
+        items = (
+            await session.scalars(
+                select(ItemRecord)
+                .where(ItemRecord.inbox_id == row.id)
+                .order_by(ItemRecord.position)
+            )
+        ).all()
+        return [self._emit(item) for item in items]
+
+    def _emit(self, item: ItemRecord) -> Outgoing:
+        topics = self.settings.topics
+        headers = [
+            ("item-row-id", str(item.id).encode()),
+            ("message-function", str(item.message_function).encode()),
+        ]
+        if item.status == ItemStatus.REJECTED or item.canonical is None:
+            body: dict[str, Any] = {
+                "item_row_id": str(item.id),
+                "item_id": item.item_id,
+                "sender_operator": item.sender_operator,
+                "message_id": item.message_id,
+                "findings": item.findings,
+            }
+            return Outgoing(topics.rejected, item.item_id.encode(), orjson.dumps(body), headers)
+        key = str(item.canonical.get("addressee_key") or item.item_id).encode()
+        return Outgoing(topics.validated, key, orjson.dumps(item.canonical), headers)
+
+
+def _message_function(check: MessageCheck) -> MessageFunction:
+    if check.message is not None and check.message.header.message_function is not None:
+        return check.message.header.message_function
+    return MessageFunction.ORIGINAL
+
+
+def _cancel_unknown(index: int, function: MessageFunction) -> Finding:
+    what = "cancellation" if function == MessageFunction.CANCEL else "replacement"
+    return Finding.of(
+        Code.CANCEL_UNKNOWN,
+        f"Item[{index}]/ItemId",
+        f"{what} of an item never received from this operator",
+    )
+
+
+async def _known(session: AsyncSession, sender: str, item_id: str) -> bool:
+    found = await session.scalar(
+        select(ItemRecord.id)
+        .where(
+            ItemRecord.sender_operator == sender,
+            ItemRecord.item_id == item_id,
+            ItemRecord.status != ItemStatus.REJECTED,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _supersede(session: AsyncSession, sender: str, items: list[ItemRecord]) -> None:
+    """Earlier versions of items this message replaces or cancels are superseded."""
+    for item in items:
+        if item.message_function == MessageFunction.ORIGINAL:
+            continue
+        await session.execute(
+            update(ItemRecord)
+            .where(
+                ItemRecord.sender_operator == sender,
+                ItemRecord.item_id == item.item_id,
+                ItemRecord.id != item.id,
+                ItemRecord.version <= item.version,
+                ItemRecord.status.in_([ItemStatus.ACCEPTED, ItemStatus.ASSESSED]),
+            )
+            .values(status=ItemStatus.SUPERSEDED)
+        )

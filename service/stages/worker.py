@@ -1,0 +1,55 @@
+"""One stage in one process: `aedex worker --stage NAME` (SIGTERM finishes the batch in hand)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+
+from service.db.engine import create_engine, create_sessionmaker
+from service.metrics import Metrics
+from service.settings import Settings
+from service.stages.assess import AssessStage
+from service.stages.relay import Relay
+from service.stages.respond import RespondStage
+from service.stages.runner import Handler, StageRunner
+from service.stages.validate import ValidateStage
+
+log = structlog.get_logger(__name__)
+
+HANDLERS: dict[str, type[ValidateStage] | type[AssessStage] | type[RespondStage]] = {
+    "validate": ValidateStage,
+    "assess": AssessStage,
+    "respond": RespondStage,
+}
+
+
+async def run_worker(stage: str, settings: Settings) -> None:
+    if settings.embedded_broker:
+        raise SystemExit(
+            "a worker needs a broker: set AEDEX_KAFKA_BOOTSTRAP (`aedex run` starts one for you)"
+        )
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    runner: StageRunner | Relay
+    if stage == "relay":
+        runner = Relay(settings, bootstrap=settings.kafka_bootstrap, sessions=sessions)
+    else:
+        handler: Handler = HANDLERS[stage](settings)
+        runner = StageRunner(
+            handler,
+            settings=settings,
+            bootstrap=settings.kafka_bootstrap,
+            sessions=sessions,
+            metrics=Metrics(),
+        )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, runner.stop)
+    log.info("stage started", stage=stage, bootstrap=settings.kafka_bootstrap)
+    try:
+        await runner.run()
+    finally:
+        await engine.dispose()
+        log.info("stage stopped", stage=stage)
