@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint typecheck unit bench demo-traffic clean
+.PHONY: install run offline-demo test lint typecheck unit bench demo-traffic clean
 
 install: $(STAMP)
 
@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## run: the system on embedded defaults with demo traffic (see README)
+## run: the whole system on embedded defaults (SQLite file, embedded broker), demo traffic
 run: $(STAMP)
+	mkdir -p out
+	AEDEX_DATABASE_URL=$${AEDEX_DATABASE_URL:-sqlite+aiosqlite:///out/aedex.db} $(BIN)/aedex run --demo
+
+## offline-demo: validate, assess and evaluate generated files without the service
+offline-demo: $(STAMP)
 	rm -rf out/demo out/risk
 	$(BIN)/aedex generate --items 200 --seed 1 --defects --out out/demo
 	$(BIN)/aedex validate $$(find out/demo -type f \( -name '*.xml' -o -name '*.json' \

@@ -10,6 +10,7 @@ import asyncio
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -23,12 +24,14 @@ from service.settings import Settings
 log = structlog.get_logger(__name__)
 
 KEYS_FILE = Path("out/demo/keys.json")
-_ROUTES = {
+#: Where each generated file kind is posted, and as what.
+ROUTES = {
     "itmatt-1.2": ("/v1/messages", "application/xml"),
     "itmatt-1.1": ("/v1/messages", "application/xml"),
     "cusitm": ("/v1/messages", "application/xml"),
     "manifest-json": ("/v1/express/manifests", "application/json"),
     "manifest-csv": ("/v1/express/manifests", "text/csv"),
+    "hostile": ("/v1/messages", "application/xml"),
 }
 
 
@@ -43,11 +46,13 @@ def _demo(settings: Settings, items: int) -> None:
     if not _wait_healthy(base):
         log.error("demo: the API did not come up; no traffic sent")
         return
+    # Traffic posted "now": a timeline in the past would make every item LATE_DATA.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
     options = GeneratorOptions(
         items=items, seed=7, scenarios=True, scenario_rate=0.05, defects=True, defect_rate=0.03,
-        share_cn23_csv=0.0,
+        share_cn23_csv=0.0, start=start,
     )  # fmt: skip
-    files = [f for f in generate(options) if f.kind in _ROUTES]
+    files = [f for f in generate(options) if f.kind in ROUTES]
     operators = sorted({f.envelope.sender_operator for f in files if f.envelope.sender_operator})
     keys = asyncio.run(_keys(settings, operators))
     KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +60,7 @@ def _demo(settings: Settings, items: int) -> None:
     accepted = refused = 0
     with httpx.Client(base_url=base, timeout=60) as client:
         for file in files:
-            route, media = _ROUTES[file.kind]
+            route, media = ROUTES[file.kind]
             operator = file.envelope.sender_operator or operators[0]
             answer = client.post(
                 route,

@@ -37,4 +37,5 @@ def configure_logging(*, level: str = "INFO", json: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # aiokafka logs every rebalance and retry at INFO: useful only when debugging.
-    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    for noisy in ("aiokafka", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.base import aware
 from service.db.models import InboxMessage, InboxStatus
 
 CONTENT_TYPE = b"application/xml"
@@ -37,7 +38,7 @@ def inbound_headers(row: InboxMessage) -> list[tuple[str, bytes]]:
         ("content-type", CONTENT_TYPE),
         ("source", row.source.encode()),
         ("inbox-id", str(row.id).encode()),
-        ("received-at", row.received_at.isoformat().encode()),
+        ("received-at", aware(row.received_at).isoformat().encode()),
     ]
 
 

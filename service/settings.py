@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=3, ge=1, le=1024)
     #: Idempotent producers need InitProducerId, which Tansu lacks: off unless the broker has it.
     kafka_idempotence: bool = False
+    #: Consumer group timeouts (aiokafka defaults). `aedex run` lowers them for the embedded
+    #: broker, which otherwise holds a group join until they pass; Apache Kafka refuses a
+    #: session timeout below its group.min.session.timeout.ms (6 s by default).
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=100)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=10)
+    kafka_rebalance_timeout_ms: int = Field(default=60_000, ge=100)
     #: Largest message body the API accepts (DESIGN.md §3: 50 MB).
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     #: Records per stage batch (`getmany` max_records) and the wait for one.

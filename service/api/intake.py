@@ -67,6 +67,10 @@ async def _store(
         accepted = await accept(
             session, data=data, envelope=envelope, source=source, fingerprint=fingerprint
         )
+    status = "DUPLICATE_MESSAGE" if accepted.duplicate else "ACCEPTED"
+    rt.metrics.messages.labels(accepted.kind, status).inc()
+    if not accepted.duplicate:
+        rt.metrics.items.inc(accepted.items)
     if rt.producer is not None and not accepted.duplicate:
         background.add_task(_publish, rt, accepted)
     return JSONResponse(accepted.as_dict(), status_code=202)

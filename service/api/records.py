@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from service.api.deps import OperatorDep, SessionDep
+from service.db.base import aware
 from service.db.models import InboxMessage, ItemRecord, Response
 from service.errors import NotFound
 
@@ -43,7 +44,7 @@ async def get_message(message_id: str, caller: OperatorDep, session: SessionDep)
         "inbox_id": str(message.id),
         "kind": message.kind,
         "status": message.status,
-        "received_at": message.received_at.isoformat(),
+        "received_at": aware(message.received_at).isoformat(),
         "items_declared": message.item_count,
         "error": message.error,
         "items": [
@@ -97,7 +98,7 @@ async def get_item(item_id: str, caller: OperatorDep, session: SessionDep) -> di
                 "in_reply_to": r.in_reply_to,
                 "axis": r.axis,
                 "decision": r.decision,
-                "created_at": r.created_at.isoformat(),
+                "created_at": aware(r.created_at).isoformat(),
             }
             for r in decisions
         ],

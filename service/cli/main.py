@@ -10,12 +10,15 @@ import orjson
 import typer
 from rich.console import Console
 
+from service.cli.broker_cli import register as register_broker_commands
+from service.cli.db_cli import register as register_db_commands
 from service.cli.filecheck import FileReport, check_file
+from service.cli.pipeline_cli import register as register_pipeline_commands
 from service.cli.risk_cli import register as register_risk_commands
 
 app = typer.Typer(
     name="aedex",
-    help="Advance electronic data exchange: validate, generate and (soon) run the pipeline.",
+    help="Advance electronic data exchange: run the pipeline, validate, generate, assess.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -116,7 +119,14 @@ def _print_report(console: Console, report: FileReport) -> None:
 
 
 register_risk_commands(app)
+register_db_commands(app)
+register_broker_commands(app)
+register_pipeline_commands(app)
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

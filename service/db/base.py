@@ -22,11 +22,16 @@ NAMING_CONVENTION = {
 }
 
 #: JSON documents: JSONB on PostgreSQL, JSON (text) elsewhere.
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored time with its UTC offset: SQLite gives back naive datetimes (stored in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):

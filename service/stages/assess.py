@@ -68,6 +68,11 @@ class AssessStage:
         self.windows = windows
         log.info("windows loaded", rows=loaded, partitions=len(partitions))
 
+    async def dead_lettered(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
+    ) -> None:
+        return None
+
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[Outgoing]:

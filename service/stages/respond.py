@@ -59,6 +59,11 @@ class RespondStage:
     ) -> None:
         return None
 
+    async def dead_lettered(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
+    ) -> None:
+        return None
+
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[Outgoing]:

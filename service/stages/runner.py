@@ -58,6 +58,11 @@ class Handler(Protocol):
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
     ) -> None: ...
 
+    async def dead_lettered(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
+    ) -> None:
+        """Record in the database that `record` went to the dead-letter topic."""
+
 
 def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     """A record header as text, or None."""
@@ -106,6 +111,7 @@ class StageRunner:
         sessions: async_sessionmaker[AsyncSession],
         metrics: Metrics | None = None,
         group_id: str | None = None,
+        consumer_options: dict[str, Any] | None = None,
     ) -> None:
         self.handler = handler
         self.settings = settings
@@ -114,6 +120,12 @@ class StageRunner:
         self.metrics = metrics or Metrics()
         # Groups live under the topic prefix: two deployments (or tests) on one broker never mix.
         self.group_id = group_id or f"{settings.topic_prefix}-{handler.name}"
+        self.consumer_options = {
+            "session_timeout_ms": settings.kafka_session_timeout_ms,
+            "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
+            "rebalance_timeout_ms": settings.kafka_rebalance_timeout_ms,
+            **(consumer_options or {}),
+        }
         self.stopping = asyncio.Event()
         #: Records handled since start (for tests and progress output).
         self.handled = 0
@@ -138,6 +150,7 @@ class StageRunner:
             auto_offset_reset="earliest",
             fetch_max_bytes=settings.max_message_bytes + 1024 * 1024,
             max_partition_fetch_bytes=settings.max_message_bytes + 1024 * 1024,
+            **self.consumer_options,
         )
         await producer.start()
         try:
@@ -197,12 +210,12 @@ class StageRunner:
             except (OperationalError, DBAPIError) as error:
                 if not _is_data_error(error):
                     raise
-                outgoing.append(self._poison(record, error))
+                outgoing.append(await self._poison(record, error))
             except Exception as error:  # noqa: BLE001 - a poison record must not block the partition
-                outgoing.append(self._poison(record, error))
+                outgoing.append(await self._poison(record, error))
         return outgoing
 
-    def _poison(self, record: ConsumerRecord[bytes, bytes], error: BaseException) -> Outgoing:
+    async def _poison(self, record: ConsumerRecord[bytes, bytes], error: BaseException) -> Outgoing:
         stage = self.handler.name
         log.warning(
             "record dead-lettered",
@@ -213,7 +226,10 @@ class StageRunner:
             error=repr(error),
         )
         self.metrics.stage_records.labels(stage, "deadletter").inc()
-        return deadletter(self.settings, stage, record, f"{type(error).__name__}: {error}")
+        reason = f"{type(error).__name__}: {error}"
+        async with self.sessions() as session, session.begin():
+            await self.handler.dead_lettered(session, record, reason)
+        return deadletter(self.settings, stage, record, reason)
 
     async def _produce(self, producer: AIOKafkaProducer, outgoing: list[Outgoing]) -> None:
         if not outgoing:

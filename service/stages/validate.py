@@ -28,6 +28,7 @@ from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
 from messages.models import MessageFunction
 from messages.xml import XmlLimits
+from service.db.base import aware
 from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
 from service.intake import accept, read_envelope
@@ -49,6 +50,22 @@ class ValidateStage:
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
     ) -> None:
         return None
+
+    async def dead_lettered(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
+    ) -> None:
+        """A message that could not be validated is REFUSED, so the reconciler stops re-sending it."""
+        inbox_id = header(record, "inbox-id")
+        if inbox_id is None:
+            return
+        try:
+            row = await session.get(InboxMessage, uuid.UUID(inbox_id))
+        except ValueError:
+            return
+        if row is not None and row.status in (InboxStatus.RECEIVED, InboxStatus.PUBLISHED):
+            row.status = InboxStatus.REFUSED
+            row.processed_at = datetime.now(UTC)
+            row.error = {"stage": self.name, "error": error[:1000]}
 
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
@@ -90,7 +107,7 @@ class ValidateStage:
         return found
 
     async def _validate(self, session: AsyncSession, row: InboxMessage) -> list[Outgoing]:
-        check = check_message(row.raw, received_at=row.received_at, limits=self.limits)
+        check = check_message(row.raw, received_at=aware(row.received_at), limits=self.limits)
         header_function = _message_function(check)
         items: list[ItemRecord] = []
         for item_check in check.items:

@@ -1,0 +1,183 @@
+"""Commands that run the system: `run`, `api`, `worker`, `keys`, `ingest`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+import uvicorn
+
+from service.logs import configure_logging
+from service.settings import STAGES, Settings
+
+keys_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = Settings()
+    if overrides:
+        settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    return settings
+
+
+def api(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Run the HTTP API alone (publishes to the broker when AEDEX_KAFKA_BOOTSTRAP is set)."""
+    from service.api.app import create_app
+
+    settings = _settings(host=host, port=port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+def worker(
+    stage: Annotated[str, typer.Option(help=f"one of: {', '.join(STAGES)}")],
+) -> None:
+    """Run one pipeline stage until SIGTERM (needs AEDEX_KAFKA_BOOTSTRAP)."""
+    from service.stages.worker import run_worker
+
+    if stage not in STAGES:
+        raise typer.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    asyncio.run(run_worker(stage, _settings()))
+
+
+@keys_app.command("create")
+def create_key(
+    operator: Annotated[str, typer.Option(help="operator code the key is scoped to")],
+    name: Annotated[str | None, typer.Option(help="operator name, when it is new")] = None,
+) -> None:
+    """Create an API key for OPERATOR; the key is printed once, alone, on the last line."""
+    from service.db.engine import create_engine, create_sessionmaker
+    from service.keys import create_key as make_key
+
+    settings = _settings()
+
+    async def create() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await make_key(session, operator=operator, name=name)
+        finally:
+            await engine.dispose()
+
+    key = asyncio.run(create())
+    typer.echo(f"API key for operator {operator} (shown once; store it now):", err=True)
+    typer.echo(key)
+
+
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="ITMATT/CUSITM XML, manifest JSON or CSV")],
+    url: Annotated[str, typer.Option(help="aedex API base URL")] = "http://127.0.0.1:8000",
+    key: Annotated[str, typer.Option(envvar="AEDEX_API_KEY", help="operator API key")] = "",
+) -> None:
+    """POST files to the API in order; prints each answer. Exit 1 if any was refused."""
+    if not key:
+        raise typer.BadParameter("an API key is needed: --key or AEDEX_API_KEY")
+    refused = False
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as client:
+        for path in files:
+            route, media = _route(path)
+            answer = client.post(route, content=path.read_bytes(), headers={"Content-Type": media})
+            refused = refused or answer.status_code >= 400
+            typer.echo(f"{path}: {answer.status_code} {answer.text}")
+    raise typer.Exit(1 if refused else 0)
+
+
+def _route(path: Path) -> tuple[str, str]:
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return "/v1/express/manifests", "application/json"
+    if suffix == ".csv":
+        return "/v1/express/manifests", "text/csv"
+    return "/v1/messages", "application/xml"
+
+
+def run(
+    host: Annotated[str | None, typer.Option(help="API address")] = None,
+    port: Annotated[int | None, typer.Option(help="API port")] = None,
+    demo: Annotated[bool, typer.Option(help="create demo keys and feed generated traffic")] = False,
+    demo_items: Annotated[int, typer.Option(help="items of demo traffic")] = 2000,
+) -> None:
+    """Everything in one process group: migrations, embedded broker (unless
+    AEDEX_KAFKA_BOOTSTRAP is set), the API and one process per stage."""
+    from service.api.app import create_app
+    from service.broker import EmbeddedBroker
+    from service.db.migrate import upgrade_sync
+    from service.kafka import ensure_topics
+
+    settings = _settings(host=host, port=port)
+    upgrade_sync(settings.database_url)
+    broker: EmbeddedBroker | None = None
+    if settings.embedded_broker:
+        broker = EmbeddedBroker()
+        broker.start()
+        settings = settings.model_copy(
+            update={
+                "kafka_bootstrap": broker.bootstrap,
+                "kafka_session_timeout_ms": 1000,
+                "kafka_heartbeat_interval_ms": 100,
+                "kafka_rebalance_timeout_ms": 1000,
+            }
+        )
+    asyncio.run(ensure_topics(settings, settings.kafka_bootstrap))
+    env = {
+        **os.environ,
+        "AEDEX_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "AEDEX_DATABASE_URL": settings.database_url,
+        "AEDEX_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
+        "AEDEX_KAFKA_HEARTBEAT_INTERVAL_MS": str(settings.kafka_heartbeat_interval_ms),
+        "AEDEX_KAFKA_REBALANCE_TIMEOUT_MS": str(settings.kafka_rebalance_timeout_ms),
+    }
+    workers = [
+        subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+            [sys.executable, "-m", "service.cli.main", "worker", "--stage", stage], env=env
+        )
+        for stage in STAGES
+    ]
+    typer.echo(
+        f"aedex: API http://{settings.host}:{settings.port} (docs at /docs), "
+        f"broker {settings.kafka_bootstrap}, database {settings.database_url}",
+        err=True,
+    )
+    if demo:
+        from service.demo import start_demo
+
+        start_demo(settings, items=demo_items)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; with the default
+    # handler that would end the process before the workers and broker are stopped.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    finally:
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+        for process in workers:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if broker is not None:
+            broker.stop()
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command()(api)
+    app.command()(worker)
+    app.command()(ingest)
+    app.add_typer(keys_app, name="keys")
