@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from service import kafka
 from service.api import health, intake, records
 from service.api.deps import Runtime
 from service.db.engine import create_engine, create_sessionmaker
@@ -30,13 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         producer: AIOKafkaProducer | None = None
         if not settings.embedded_broker:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=settings.kafka_bootstrap,
-                acks="all",
-                enable_idempotence=settings.kafka_idempotence,
-                linger_ms=5,
-                max_request_size=settings.max_message_bytes + 1024 * 1024,
-            )
+            producer = kafka.producer(settings, settings.kafka_bootstrap)
             await producer.start()
         app.state.runtime = Runtime(
             settings=settings,

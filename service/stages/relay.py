@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service import kafka
 from service.db.models import InboxMessage, InboxStatus
 from service.publish import inbound_headers, inbound_key, mark_published
 from service.settings import Settings
@@ -46,13 +47,7 @@ class Relay:
         self.stopping.set()
 
     async def run(self) -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            acks="all",
-            enable_idempotence=self.settings.kafka_idempotence,
-            linger_ms=5,
-            max_request_size=self.settings.max_message_bytes + 1024 * 1024,
-        )
+        producer = kafka.producer(self.settings, self.bootstrap)
         await producer.start()
         try:
             while not self.stopping.is_set():

@@ -26,6 +26,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service import kafka
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -136,21 +137,9 @@ class StageRunner:
 
     async def run(self) -> None:
         settings = self.settings
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            acks="all",
-            enable_idempotence=settings.kafka_idempotence,
-            linger_ms=5,
-            max_request_size=settings.max_message_bytes + 1024 * 1024,
-        )
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_bytes=settings.max_message_bytes + 1024 * 1024,
-            max_partition_fetch_bytes=settings.max_message_bytes + 1024 * 1024,
-            **self.consumer_options,
+        producer = kafka.producer(settings, self.bootstrap)
+        consumer = kafka.consumer(
+            settings, self.bootstrap, group_id=self.group_id, **self.consumer_options
         )
         await producer.start()
         try:
