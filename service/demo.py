@@ -17,8 +17,7 @@ import httpx
 import structlog
 
 from adapters.generator import GeneratorOptions, generate
-from service.db.engine import create_engine, create_sessionmaker
-from service.keys import create_key
+from service.keys import create_keys
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -54,7 +53,7 @@ def _demo(settings: Settings, items: int) -> None:
     )  # fmt: skip
     files = [f for f in generate(options) if f.kind in ROUTES]
     operators = sorted({f.envelope.sender_operator for f in files if f.envelope.sender_operator})
-    keys = asyncio.run(_keys(settings, operators))
+    keys = asyncio.run(create_keys(settings.database_url, operators))
     KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
     KEYS_FILE.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
     accepted = refused = 0
@@ -91,12 +90,3 @@ def _wait_healthy(base: str, timeout: float = 60.0) -> bool:
             pass
         time.sleep(0.2)
     return False
-
-
-async def _keys(settings: Settings, operators: list[str]) -> dict[str, str]:
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            return {code: await create_key(session, operator=code) for code in operators}
-    finally:
-        await engine.dispose()

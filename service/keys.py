@@ -13,6 +13,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.engine import create_engine, create_sessionmaker
 from service.db.models import ApiKey, Operator
 
 KEY_PREFIX = "aedex_"
@@ -41,3 +42,19 @@ async def operator_for_key(session: AsyncSession, key: str) -> str | None:
         )
     )
     return found
+
+
+async def create_keys(
+    database_url: str, operators: list[str], *, names: dict[str, str] | None = None
+) -> dict[str, str]:
+    """One new key per operator, in one transaction on its own engine (CLI and demo);
+    `names` names operators that are new."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            return {
+                code: await create_key(session, operator=code, name=(names or {}).get(code))
+                for code in operators
+            }
+    finally:
+        await engine.dispose()

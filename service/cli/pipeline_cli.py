@@ -56,20 +56,11 @@ def create_key(
     name: Annotated[str | None, typer.Option(help="operator name, when it is new")] = None,
 ) -> None:
     """Create an API key for OPERATOR; the key is printed once, alone, on the last line."""
-    from service.db.engine import create_engine, create_sessionmaker
-    from service.keys import create_key as make_key
+    from service.keys import create_keys
 
     settings = _settings()
-
-    async def create() -> str:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                return await make_key(session, operator=operator, name=name)
-        finally:
-            await engine.dispose()
-
-    key = asyncio.run(create())
+    names = {operator: name} if name else None
+    key = asyncio.run(create_keys(settings.database_url, [operator], names=names))[operator]
     typer.echo(f"API key for operator {operator} (shown once; store it now):", err=True)
     typer.echo(key)
 

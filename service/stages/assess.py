@@ -30,18 +30,14 @@ from service.stages.windows import PersistentWindows
 log = structlog.get_logger(__name__)
 
 
-def assessed_body(row: Assessment, *, sender: str, message_id: str) -> dict[str, Any]:
+def _body(row: ItemRecord, kind: str) -> dict[str, Any]:
+    """What every `aed.assessed` record says about its item."""
     return {
-        "kind": "assessment",
-        "item_row_id": str(row.item_row_id),
+        "kind": kind,
+        "item_row_id": str(row.id),
         "item_id": row.item_id,
-        "sender_operator": sender,
-        "message_id": message_id,
-        "ruleset": f"{row.ruleset} {row.ruleset_version}",
-        "score": row.score,
-        "action": row.action,
-        "security_action": row.security_action,
-        "hits": row.hits,
+        "sender_operator": row.sender_operator,
+        "message_id": row.message_id,
     }
 
 
@@ -141,22 +137,22 @@ class AssessStage:
         return [self._emit(assessment, row) for assessment, row in stored]
 
     def _emit(self, assessment: Assessment, row: ItemRecord) -> Outgoing:
-        body = assessed_body(assessment, sender=row.sender_operator, message_id=row.message_id)
-        return Outgoing(
-            self.settings.topics.assessed,
-            row.item_id.encode(),
-            orjson.dumps(body),
-            [("item-row-id", str(row.id).encode())],
+        return self._record(
+            row,
+            {
+                **_body(row, "assessment"),
+                "ruleset": f"{assessment.ruleset} {assessment.ruleset_version}",
+                "score": assessment.score,
+                "action": assessment.action,
+                "security_action": assessment.security_action,
+                "hits": assessment.hits,
+            },
         )
 
     def _cancellation(self, row: ItemRecord) -> Outgoing:
-        body = {
-            "kind": "cancellation",
-            "item_row_id": str(row.id),
-            "item_id": row.item_id,
-            "sender_operator": row.sender_operator,
-            "message_id": row.message_id,
-        }
+        return self._record(row, _body(row, "cancellation"))
+
+    def _record(self, row: ItemRecord, body: dict[str, Any]) -> Outgoing:
         return Outgoing(
             self.settings.topics.assessed,
             row.item_id.encode(),
