@@ -7,7 +7,8 @@ go through `publish_inbound`; records carry the DESIGN.md §1 headers.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import update
@@ -50,18 +51,41 @@ async def publish_inbound(producer: Sender, topic: str, row: InboxMessage) -> No
     await producer.send_and_wait(topic, row.raw, key=inbound_key(row), headers=inbound_headers(row))
 
 
-async def mark_published(session: AsyncSession, rows: list[InboxMessage]) -> None:
-    """Record publication; a row the validate stage already processed keeps its status."""
+#: Re-publish backoff doubles per publish up to this many times the base delay.
+MAX_BACKOFF = 32
+
+
+async def mark_published(
+    session: AsyncSession, rows: list[InboxMessage], *, reconcile_after_s: float
+) -> None:
+    """Record publication and when to re-publish if the message is still not settled.
+
+    The delay doubles with each publish (up to `MAX_BACKOFF` times the base):
+    under a long backlog the reconciler must not flood the pipeline with
+    copies of messages that are merely queued, not lost. A row the validate
+    stage already processed keeps its status.
+    """
     if not rows:
         return
+    ids = [row.id for row in rows]
     await session.execute(
         update(InboxMessage)
-        .where(InboxMessage.id.in_([row.id for row in rows]))
+        .where(InboxMessage.id.in_(ids))
         .where(InboxMessage.status == InboxStatus.RECEIVED)
         .values(status=InboxStatus.PUBLISHED)
     )
-    await session.execute(
-        update(InboxMessage)
-        .where(InboxMessage.id.in_([row.id for row in rows]))
-        .values(published_at=datetime.now(UTC), publish_count=InboxMessage.publish_count + 1)
-    )
+    now = datetime.now(UTC)
+    by_count: dict[int, list[uuid.UUID]] = {}
+    for row in rows:
+        by_count.setdefault(row.publish_count or 0, []).append(row.id)
+    for count, same in by_count.items():
+        delay = reconcile_after_s * min(2**count, MAX_BACKOFF)
+        await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id.in_(same))
+            .values(
+                published_at=now,
+                publish_count=InboxMessage.publish_count + 1,
+                reconcile_at=now + timedelta(seconds=delay),
+            )
+        )

@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     #: Records per stage batch (`getmany` max_records) and the wait for one.
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
-    #: Inbox rows published but not processed within this many seconds are published again.
+    #: A message not settled (every item answered) this long after publishing is published
+    #: again; the delay doubles with each re-publish (service.publish.MAX_BACKOFF).
     reconcile_after_s: float = Field(default=30.0, gt=0)
     #: Customs office code written as SenderAuthority on every CUSRSP.
     customs_office: str = "AEDEX01"

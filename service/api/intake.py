@@ -86,7 +86,7 @@ async def _publish(rt: Runtime, accepted: Accepted) -> None:
             await publish_inbound(rt.producer, rt.settings.topics.inbound, row)
         except Exception:  # noqa: BLE001 - the relay publishes what this could not
             return
-        await mark_published(session, [row])
+        await mark_published(session, [row], reconcile_after_s=rt.settings.reconcile_after_s)
 
 
 @router.post("/messages", status_code=202)

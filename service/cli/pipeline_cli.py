@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -106,6 +104,7 @@ def run(
     from service.broker import EmbeddedBroker
     from service.db.migrate import upgrade_sync
     from service.kafka import ensure_topics
+    from service.supervise import Supervisor, worker_env
 
     settings = _settings(host=host, port=port)
     upgrade_sync(settings.database_url)
@@ -122,20 +121,9 @@ def run(
             }
         )
     asyncio.run(ensure_topics(settings, settings.kafka_bootstrap))
-    env = {
-        **os.environ,
-        "AEDEX_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "AEDEX_DATABASE_URL": settings.database_url,
-        "AEDEX_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka_session_timeout_ms),
-        "AEDEX_KAFKA_HEARTBEAT_INTERVAL_MS": str(settings.kafka_heartbeat_interval_ms),
-        "AEDEX_KAFKA_REBALANCE_TIMEOUT_MS": str(settings.kafka_rebalance_timeout_ms),
-    }
-    workers = [
-        subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-            [sys.executable, "-m", "service.cli.main", "worker", "--stage", stage], env=env
-        )
-        for stage in STAGES
-    ]
+    env = worker_env(settings, os.environ)
+    supervisor = Supervisor(settings, stages=STAGES, env=env, broker=broker)
+    supervisor.start()
     typer.echo(
         f"aedex: API http://{settings.host}:{settings.port} (docs at /docs), "
         f"broker {settings.kafka_bootstrap}, database {settings.database_url}",
@@ -151,13 +139,7 @@ def run(
     try:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
     finally:
-        for process in workers:
-            process.send_signal(signal.SIGTERM)
-        for process in workers:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        supervisor.stop()
         if broker is not None:
             broker.stop()
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,10 +90,25 @@ class ApiKey(Base):
 
 
 class InboxMessage(Base):
-    """A raw message exactly as received; `202` is answered only once this row is committed."""
+    """A raw message exactly as received; `202` is answered only once this row is committed.
+
+    The row is the pipeline's memory of the message: until `settled_at` is set
+    (every item has its answer), the relay re-publishes it whenever
+    `reconcile_at` passes, so a record lost anywhere downstream (a killed
+    worker, a broker that lost its data) is processed again, idempotently.
+    """
 
     __tablename__ = "inbox_messages"
-    __table_args__ = (UniqueConstraint("sender_operator", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("sender_operator", "message_id"),
+        # Only unsettled rows are ever due: a partial index stays as small as the backlog.
+        Index(
+            "ix_inbox_messages_unsettled",
+            "reconcile_at",
+            sqlite_where=text("settled_at IS NULL"),
+            postgresql_where=text("settled_at IS NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     sender_operator: Mapped[str] = mapped_column(String(35))
@@ -110,6 +126,10 @@ class InboxMessage(Base):
     published_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     publish_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the relay re-publishes the row if it is still not settled (backs off per publish).
+    reconcile_at: Mapped[datetime | None]
+    #: When every item had its answer (or the message was refused with nothing to answer).
+    settled_at: Mapped[datetime | None]
     #: Message-level refusal found downstream (code and text), when status is REFUSED.
     error: Mapped[dict[str, Any] | None]
 
@@ -171,7 +191,7 @@ class Response(Base):
     #: What this answers, unique: "<item row>:assessment", "<item row>:security", ...
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     recipient_operator: Mapped[str] = mapped_column(String(35), index=True)
-    item_row_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("items.id"))
+    item_row_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("items.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(35), index=True)
     in_reply_to: Mapped[str] = mapped_column(String(70))
     axis: Mapped[str | None] = mapped_column(String(10))

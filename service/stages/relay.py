@@ -2,21 +2,24 @@
 
 The API publishes right after its commit; the relay is the guarantee behind
 it. It publishes every RECEIVED row (the API's publish failed or the API
-died), and the reconciler re-publishes PUBLISHED rows not processed within
-`reconcile_after_s` (a broker that lost its data, as the embedded memory
-broker does on restart). The validate stage is idempotent, so a re-published
-message is never processed twice.
+died), and re-publishes every message not yet settled (some item still
+without its answer) once its `reconcile_at` passes: a record lost anywhere
+downstream, by a killed worker or a broker that lost its data (as the
+embedded memory broker does on restart), is sent through again. Every stage
+is idempotent, so a re-published message is answered once: the validate
+stage replays stored items, assess re-emits stored assessments, respond
+re-sends stored CUSRSPs.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,6 +45,8 @@ class Relay:
         self.sessions = sessions
         self.stopping = asyncio.Event()
         self.published = 0
+        #: Re-sends of unsettled messages since start (for tests and logs).
+        self.republished = 0
 
     def stop(self) -> None:
         self.stopping.set()
@@ -65,26 +70,20 @@ class Relay:
             await producer.stop()
 
     async def publish_once(self, producer: AIOKafkaProducer) -> int:
-        """One pass: publish due rows, mark them, return how many were sent."""
-        stale = datetime.now(UTC) - timedelta(seconds=self.settings.reconcile_after_s)
+        """One pass: publish new rows and re-publish unsettled ones that are due; return the count."""
         async with self.sessions() as session, session.begin():
             rows = list(
                 await session.scalars(
                     select(InboxMessage)
-                    .where(
-                        or_(
-                            InboxMessage.status == InboxStatus.RECEIVED,
-                            (InboxMessage.status == InboxStatus.PUBLISHED)
-                            & (InboxMessage.published_at < stale),
-                        )
-                    )
+                    .where(InboxMessage.status == InboxStatus.RECEIVED)
                     .order_by(InboxMessage.received_at)
                     .limit(BATCH)
                 )
             )
+            due = await self._due(session, BATCH - len(rows)) if len(rows) < BATCH else []
+            rows += due
             if not rows:
                 return 0
-            resent = sum(1 for row in rows if row.status == InboxStatus.PUBLISHED)
             futures = [
                 await producer.send(
                     self.settings.topics.inbound,
@@ -95,8 +94,24 @@ class Relay:
                 for row in rows
             ]
             await asyncio.gather(*futures)
-            await mark_published(session, rows)
-        if resent:
-            log.info("re-published unprocessed messages", count=resent)
+            await mark_published(session, rows, reconcile_after_s=self.settings.reconcile_after_s)
+        if due:
+            log.info("re-published unsettled messages", count=len(due))
         self.published += len(rows)
+        self.republished += len(due)
         return len(rows)
+
+    async def _due(self, session: AsyncSession, limit: int) -> list[InboxMessage]:
+        """Published rows whose items are not all answered when their `reconcile_at` passed."""
+        return list(
+            await session.scalars(
+                select(InboxMessage)
+                .where(
+                    InboxMessage.settled_at.is_(None),
+                    InboxMessage.reconcile_at < datetime.now(UTC),
+                    InboxMessage.status != InboxStatus.RECEIVED,
+                )
+                .order_by(InboxMessage.reconcile_at)
+                .limit(limit)
+            )
+        )

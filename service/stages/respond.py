@@ -31,6 +31,7 @@ from messages.models import Response as CusrspResponse
 from service.db.models import Response, ReviewTask
 from service.settings import Settings
 from service.stages.runner import Outgoing
+from service.stages.settlement import is_answer, settle_answered
 
 #: What the operator is told per decision (never the rule that fired).
 GUIDANCE = {
@@ -111,6 +112,12 @@ class RespondStage:
             )
         await session.flush()
         final = {**unique_fresh, **stored}
+        # Replays are checked too: two workers answering a message's last items
+        # concurrently may each miss the other's answer; the re-publish heals it.
+        await settle_answered(
+            session,
+            {r.item_row_id for r in final.values() if r.item_row_id and is_answer(r.dedupe_key)},
+        )
         return [self._emit(final[key]) for key in dict.fromkeys(keys)]
 
     def _response(

@@ -54,7 +54,7 @@ class ValidateStage:
     async def dead_lettered(
         self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
     ) -> None:
-        """A message that could not be validated is REFUSED, so the reconciler stops re-sending it."""
+        """A message that could not be validated is REFUSED and settled: the relay stops re-sending it."""
         inbox_id = header(record, "inbox-id")
         if inbox_id is None:
             return
@@ -64,7 +64,7 @@ class ValidateStage:
             return
         if row is not None and row.status in (InboxStatus.RECEIVED, InboxStatus.PUBLISHED):
             row.status = InboxStatus.REFUSED
-            row.processed_at = datetime.now(UTC)
+            row.processed_at = row.settled_at = datetime.now(UTC)
             row.error = {"stage": self.name, "error": error[:1000]}
 
     async def handle(
@@ -150,6 +150,8 @@ class ValidateStage:
         )
         row.status = InboxStatus.REFUSED if check.refused else InboxStatus.PROCESSED
         row.processed_at = datetime.now(UTC)
+        if not items:
+            row.settled_at = row.processed_at  # nothing to answer
         if check.refused:
             row.error = {"findings": [f.as_dict() for f in check.findings]}
         await session.flush()

@@ -4,8 +4,10 @@ broker (topics and groups under a prefix of the test's own) and a real database.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,20 +16,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.api.app import create_app
+from service.broker import EmbeddedBroker
 from service.db.engine import create_engine, create_sessionmaker
-from service.db.models import ItemRecord, Response
+from service.db.models import InboxMessage, ItemRecord, Response
 from service.kafka import ensure_topics
 from service.keys import create_key
-from service.settings import Settings
+from service.settings import STAGES, Settings
 from service.stages.assess import AssessStage
 from service.stages.relay import Relay
 from service.stages.respond import RespondStage
 from service.stages.runner import StageRunner
+from service.stages.settlement import ANSWER_SUFFIXES
 from service.stages.validate import ValidateStage
+from service.supervise import Supervisor, worker_env
 from tests.kafka_fixtures import group_timeouts, unique_name
-
-#: Responses that answer an item's data (one per item): the fiscal decision or the rejection.
-ANSWER_KINDS = (":fiscal", ":rejected", ":cancelled")
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Pipeline:
     client: httpx.AsyncClient
     sessions: async_sessionmaker[AsyncSession]
     keys: dict[str, str] = field(default_factory=dict)
+    #: The stage worker processes, when the stages run as `aedex run` runs them.
+    supervisor: Supervisor | None = None
 
     async def key(self, operator: str) -> str:
         if operator not in self.keys:
@@ -56,10 +60,16 @@ class Pipeline:
 
     async def answers(self) -> int:
         """Item rows answered so far (fiscal decision, rejection or cancellation)."""
-        clauses = [Response.dedupe_key.endswith(kind) for kind in ANSWER_KINDS]
+        clauses = [Response.dedupe_key.endswith(kind) for kind in ANSWER_SUFFIXES]
         from sqlalchemy import or_
 
         return await self.count(select(func.count()).select_from(Response).where(or_(*clauses)))
+
+    async def unsettled(self) -> int:
+        """Inbox messages the relay would still re-publish."""
+        return await self.count(
+            select(func.count()).select_from(InboxMessage).where(InboxMessage.settled_at.is_(None))
+        )
 
     async def items(self) -> int:
         return await self.count(select(func.count()).select_from(ItemRecord))
@@ -77,31 +87,68 @@ class Pipeline:
         )
 
 
-async def start_pipeline(database_url: str, bootstrap: str) -> AsyncIterator[Pipeline]:
-    settings = Settings(
-        database_url=database_url,
-        kafka_bootstrap=bootstrap,
-        topic_prefix=unique_name("e2e"),
-        topic_partitions=2,
-        batch_timeout_ms=50,
-        reconcile_after_s=10,
+def pipeline_settings(database_url: str, bootstrap: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "kafka_bootstrap": bootstrap,
+        "topic_prefix": unique_name("e2e"),
+        "topic_partitions": 2,
+        "batch_timeout_ms": 50,
+        "reconcile_after_s": 10,
+        **{f"kafka_{name}": value for name, value in group_timeouts().items()},
+        **overrides,
+    }
+    return Settings.model_validate(values)
+
+
+@asynccontextmanager
+async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://aedex") as client:
+            yield client
+
+
+@asynccontextmanager
+async def supervised_pipeline(
+    database_url: str,
+    broker: EmbeddedBroker,
+    *,
+    stages: tuple[str, ...] = STAGES,
+    **overrides: object,
+) -> AsyncIterator[Pipeline]:
+    """The API in this process; relay and `stages` as worker processes under a Supervisor,
+    exactly as `aedex run` starts them, so a test can kill any of them or the broker."""
+    settings = pipeline_settings(database_url, broker.bootstrap, **overrides)
+    await ensure_topics(settings, broker.bootstrap)
+    supervisor = Supervisor(
+        settings, stages=stages, env=worker_env(settings, os.environ), broker=broker
     )
+    engine = create_engine(database_url)
+    supervisor.start()
+    try:
+        async with _client(settings) as client:
+            yield Pipeline(settings, client, create_sessionmaker(engine), supervisor=supervisor)
+    finally:
+        await asyncio.to_thread(supervisor.stop)
+        await engine.dispose()
+
+
+async def start_pipeline(database_url: str, bootstrap: str) -> AsyncIterator[Pipeline]:
+    settings = pipeline_settings(database_url, bootstrap)
     await ensure_topics(settings, bootstrap)
     engine = create_engine(database_url)
     sessions = create_sessionmaker(engine)
     runners: list[StageRunner | Relay] = [
-        StageRunner(stage, settings=settings, bootstrap=bootstrap, sessions=sessions,
-                    consumer_options=group_timeouts())
+        StageRunner(stage, settings=settings, bootstrap=bootstrap, sessions=sessions)
         for stage in (ValidateStage(settings), AssessStage(settings), RespondStage(settings))
     ]  # fmt: skip
     runners.append(Relay(settings, bootstrap=bootstrap, sessions=sessions))
     tasks = [asyncio.create_task(runner.run()) for runner in runners]
-    app = create_app(settings)
     try:
-        async with LifespanManager(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://aedex") as client:
-                yield Pipeline(settings, client, sessions)
+        async with _client(settings) as client:
+            yield Pipeline(settings, client, sessions)
     finally:
         for runner in runners:
             runner.stop()

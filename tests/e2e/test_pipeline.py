@@ -56,6 +56,7 @@ async def test_generated_traffic_gets_exactly_one_answer_per_item(pipeline: Pipe
     assert accepted_items >= 4900
 
     await pipeline.wait_answered(accepted_items)
+    assert await pipeline.unsettled() == 0, "a message is answered but the relay would resend it"
     responses = await _responses(pipeline)
     answers = Counter(
         r.item_row_id for r in responses if r.dedupe_key.endswith((":fiscal", ":rejected"))
