@@ -1,19 +1,31 @@
 """Prometheus metrics: one registry per app, so tests and several apps never collide.
 
-Counters are per process (what this API accepted); gauges read from the
-database at scrape time describe the whole pipeline (items per status,
-open review tasks, inbox messages waiting), whichever process did the work.
+Counters are per process (what this API accepted, what this worker handled);
+a worker serves its own on `AEDEX_METRICS_PORT`. The API's `/metrics` also
+describes the whole pipeline, whichever process did the work: gauges read
+from the database at scrape time (items per status, open review tasks,
+unsettled messages, intake → stage latency over the last minutes) and each
+stage's consumer lag read from the broker (service.lag).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import InboxMessage, ItemRecord, ReviewTask
+from service.db.base import aware
+from service.db.models import Assessment, InboxMessage, ItemRecord, Response, ReviewTask
+
+#: The intake → stage latency gauges describe this many recent seconds...
+LATENCY_WINDOW_S = 300
+#: ...and at most this many of the most recent rows per stage.
+LATENCY_SAMPLE = 5000
+QUANTILES = (0.5, 0.99)
 
 
 @dataclass
@@ -40,6 +52,13 @@ class Metrics:
         self.stage_batch_seconds = Histogram(
             "aedex_stage_batch_seconds", "Time to handle one batch", ["stage"], registry=r
         )
+        self.stage_wait_seconds = Histogram(
+            "aedex_stage_wait_seconds",
+            "From a record's produce time to the commit of the batch that handled it",
+            ["stage"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
         self.stage_lag = Gauge(
             "aedex_stage_lag_records",
             "Records behind the end of the stage's topic",
@@ -52,6 +71,17 @@ class Metrics:
         )
         self.review_open = Gauge(
             "aedex_review_open", "Review tasks awaiting an officer", registry=r
+        )
+        self.unsettled = Gauge(
+            "aedex_inbox_unsettled",
+            "Inbox messages with an item still unanswered (the relay re-publishes them when due)",
+            registry=r,
+        )
+        self.latency = Gauge(
+            "aedex_intake_to_stage_seconds",
+            f"Time from intake to a stage's commit, over the last {LATENCY_WINDOW_S} s",
+            ["stage", "quantile"],
+            registry=r,
         )
 
 
@@ -71,3 +101,47 @@ async def refresh_database_gauges(
             select(func.count()).select_from(ReviewTask).where(ReviewTask.status == "OPEN")
         )
         metrics.review_open.set(open_tasks or 0)
+        unsettled = await session.scalar(
+            select(func.count()).select_from(InboxMessage).where(InboxMessage.settled_at.is_(None))
+        )
+        metrics.unsettled.set(unsettled or 0)
+        for stage, pairs in (await _stage_times(session)).items():
+            waits = sorted(
+                (aware(done) - aware(received)).total_seconds() for done, received in pairs if done
+            )
+            for q in QUANTILES:
+                metrics.latency.labels(stage, str(q)).set(_quantile(waits, q))
+
+
+async def _stage_times(
+    session: AsyncSession,
+) -> dict[str, list[tuple[datetime | None, datetime]]]:
+    """(stage commit, intake) time pairs of the most recent rows each stage wrote."""
+    since = datetime.now(UTC) - timedelta(seconds=LATENCY_WINDOW_S)
+    queries = {
+        "validate": select(InboxMessage.processed_at, InboxMessage.received_at)
+        .where(InboxMessage.processed_at > since)
+        .order_by(InboxMessage.processed_at.desc()),
+        "assess": select(Assessment.assessed_at, ItemRecord.received_at)
+        .join(ItemRecord, ItemRecord.id == Assessment.item_row_id)
+        .where(Assessment.assessed_at > since)
+        .order_by(Assessment.assessed_at.desc()),
+        "respond": select(Response.created_at, ItemRecord.received_at)
+        .join(ItemRecord, ItemRecord.id == Response.item_row_id)
+        .where(Response.created_at > since, ~Response.dedupe_key.like("%:security"))
+        .order_by(Response.created_at.desc()),
+    }
+    return {
+        stage: [
+            (done, received)
+            for done, received in await session.execute(query.limit(LATENCY_SAMPLE))
+        ]
+        for stage, query in queries.items()
+    }
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Nearest-rank quantile of sorted values; NaN when there are none (Prometheus's "no data")."""
+    if not ordered:
+        return math.nan
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]

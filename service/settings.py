@@ -29,6 +29,14 @@ class Topics:
         self.deadletter = f"{prefix}.deadletter"
         self.control = f"{prefix}.control"
 
+    def inputs(self, stage: str) -> tuple[str, ...]:
+        """The topics a stage consumes (its group's lag is measured on these)."""
+        return {
+            "validate": (self.inbound,),
+            "assess": (self.validated,),
+            "respond": (self.assessed, self.rejected),
+        }[stage]
+
     def all(self) -> tuple[str, ...]:
         return (
             self.inbound,

@@ -17,6 +17,7 @@ from service.api import health, intake, records
 from service.api.deps import Runtime
 from service.db.engine import create_engine, create_sessionmaker
 from service.errors import AedexError
+from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -30,19 +31,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         producer: AIOKafkaProducer | None = None
+        lag: LagProbe | None = None
         if not settings.embedded_broker:
             producer = kafka.producer(settings, settings.kafka_bootstrap)
             await producer.start()
+            lag = LagProbe(settings, settings.kafka_bootstrap)
+            await lag.start()
         app.state.runtime = Runtime(
             settings=settings,
             engine=engine,
             sessions=create_sessionmaker(engine),
             metrics=Metrics(),
             producer=producer,
+            lag=lag,
         )
         try:
             yield
         finally:
+            if lag is not None:
+                await lag.stop()
             if producer is not None:
                 await producer.stop()
             await engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.errors import AedexError, Unauthorised
 from service.keys import operator_for_key
+from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -26,6 +27,8 @@ class Runtime:
     metrics: Metrics
     #: None when no broker is configured: the relay stage publishes instead.
     producer: AIOKafkaProducer | None = None
+    #: Reads each stage's consumer lag from the broker for /metrics; None without a broker.
+    lag: LagProbe | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from service.api.deps import RuntimeDep
+from service.lag import CONSUMING_STAGES
 from service.metrics import refresh_database_gauges
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -43,7 +49,20 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
+#: A scrape must answer even when the broker does not.
+LAG_TIMEOUT_S = 3.0
+
+
 @router.get("/metrics")
 async def metrics(rt: RuntimeDep) -> Response:
     await refresh_database_gauges(rt.metrics, rt.sessions)
+    if rt.lag is not None:
+        lags: dict[str, float]
+        try:
+            lags = dict(await asyncio.wait_for(rt.lag.read(), LAG_TIMEOUT_S))
+        except Exception as error:  # noqa: BLE001 - a scrape reports what it can
+            log.warning("stage lag unavailable", error=repr(error))
+            lags = dict.fromkeys(CONSUMING_STAGES, math.nan)  # unknown, not last known
+        for stage, lag in lags.items():
+            rt.metrics.stage_lag.labels(stage).set(lag)
     return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -39,13 +39,16 @@ def api(
 
 def worker(
     stage: Annotated[str, typer.Option(help=f"one of: {', '.join(STAGES)}")],
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve this worker's Prometheus metrics on this port")
+    ] = None,
 ) -> None:
     """Run one pipeline stage until SIGTERM (needs AEDEX_KAFKA_BOOTSTRAP)."""
     from service.stages.worker import run_worker
 
     if stage not in STAGES:
         raise typer.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
-    asyncio.run(run_worker(stage, _settings()))
+    asyncio.run(run_worker(stage, _settings(), metrics_port=metrics_port))
 
 
 @keys_app.command("create")

@@ -53,7 +53,7 @@ class AssessStage:
         self.windows = PersistentWindows()
 
     def topics(self) -> Sequence[str]:
-        return (self.settings.topics.validated,)
+        return self.settings.topics.inputs(self.name)
 
     async def on_assigned(
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]

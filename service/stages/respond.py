@@ -53,7 +53,7 @@ class RespondStage:
         self.settings = settings
 
     def topics(self) -> Sequence[str]:
-        return (self.settings.topics.assessed, self.settings.topics.rejected)
+        return self.settings.topics.inputs(self.name)
 
     async def on_assigned(
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]

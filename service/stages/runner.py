@@ -181,6 +181,10 @@ class StageRunner:
             self.handled += len(records)
             self.metrics.stage_records.labels(stage, "handled").inc(len(records))
             self.metrics.stage_batch_seconds.labels(stage).observe(time.perf_counter() - started)
+            waited = self.metrics.stage_wait_seconds.labels(stage)
+            now_ms = time.time() * 1000
+            for record in records:
+                waited.observe(max(0.0, now_ms - record.timestamp) / 1000)
 
     async def _handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[Outgoing]:
         try:

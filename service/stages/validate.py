@@ -44,7 +44,7 @@ class ValidateStage:
         self.limits = XmlLimits(max_bytes=settings.max_message_bytes)
 
     def topics(self) -> Sequence[str]:
-        return (self.settings.topics.inbound,)
+        return self.settings.topics.inputs(self.name)
 
     async def on_assigned(
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]

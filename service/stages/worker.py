@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 import structlog
+from prometheus_client import start_http_server
 
 from service.db.engine import create_engine, create_sessionmaker
 from service.metrics import Metrics
@@ -25,13 +26,17 @@ HANDLERS: dict[str, type[ValidateStage] | type[AssessStage] | type[RespondStage]
 }
 
 
-async def run_worker(stage: str, settings: Settings) -> None:
+async def run_worker(stage: str, settings: Settings, *, metrics_port: int | None = None) -> None:
     if settings.embedded_broker:
         raise SystemExit(
             "a worker needs a broker: set AEDEX_KAFKA_BOOTSTRAP (`aedex run` starts one for you)"
         )
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
+    metrics = Metrics()
+    if metrics_port is not None:
+        # Each worker its own endpoint: Prometheus scrapes them all; the API shows the lag.
+        start_http_server(metrics_port, addr=settings.host, registry=metrics.registry)
     runner: StageRunner | Relay
     if stage == "relay":
         runner = Relay(settings, bootstrap=settings.kafka_bootstrap, sessions=sessions)
@@ -42,7 +47,7 @@ async def run_worker(stage: str, settings: Settings) -> None:
             settings=settings,
             bootstrap=settings.kafka_bootstrap,
             sessions=sessions,
-            metrics=Metrics(),
+            metrics=metrics,
         )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
