@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import parse_validate, risk_engine
+from benchmarks import parse_validate, pipeline_e2e, risk_engine
 
-BENCHMARKS = {"parse_validate": parse_validate.main, "risk_engine": risk_engine.main}
+BENCHMARKS = {
+    "parse_validate": parse_validate.main,
+    "risk_engine": risk_engine.main,
+    "pipeline_e2e": pipeline_e2e.main,
+}
 
 
 def main(argv: list[str]) -> None:

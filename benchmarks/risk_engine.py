@@ -86,9 +86,9 @@ def main() -> None:
 
     # The three comparison engines must agree before their speed means anything.
     for item, doc in zip(items, documents, strict=True):
-        ours = {h.rule for h in comparison.assess(item, stateless).hits}
-        if not ours == zen.evaluate(doc) == cel.evaluate(doc):
-            raise SystemExit(f"engines disagree on {item.item_id}: {ours}")
+        fired = {h.rule for h in comparison.assess(item, stateless).hits}
+        if not fired == zen.evaluate(doc) == cel.evaluate(doc):
+            raise SystemExit(f"engines disagree on {item.item_id}: {fired}")
 
     # One long-lived state, as in a running stage: references loaded and learned once.
     state = InMemoryState()

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     #: Records per stage batch (`getmany` max_records) and the wait for one.
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
+    #: The relay publishes a message the API has not published within this many seconds.
+    relay_grace_s: float = Field(default=2.0, ge=0)
     #: A message not settled (every item answered) this long after publishing is published
     #: again; the delay doubles with each re-publish (service.publish.MAX_BACKOFF).
     reconcile_after_s: float = Field(default=30.0, gt=0)

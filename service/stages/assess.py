@@ -85,10 +85,14 @@ class AssessStage:
         }
         outgoing: list[Outgoing] = []
         to_score: list[tuple[ItemRecord, Any]] = []
+        in_batch: set[uuid.UUID] = set()
         for record, row_id in zip(records, row_ids, strict=True):
             row = rows.get(row_id)
             if row is None:
                 raise LookupError(f"item row {row_id} not in the database")
+            if row_id in in_batch:
+                continue  # a re-sent message can put one item in a batch twice: score it once
+            in_batch.add(row_id)
             if row_id in done:
                 outgoing.append(self._emit(done[row_id], row))
             elif row.message_function == MessageFunction.CANCEL:

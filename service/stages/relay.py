@@ -1,8 +1,9 @@
 """Relay: publish inbox rows to `aed.inbound`, and re-publish what was never processed.
 
 The API publishes right after its commit; the relay is the guarantee behind
-it. It publishes every RECEIVED row (the API's publish failed or the API
-died), and re-publishes every message not yet settled (some item still
+it. It publishes every RECEIVED row older than `relay_grace_s` (the API's
+publish failed or the API died; younger rows are the API's to publish, so
+most messages are not sent twice), and re-publishes every message not yet settled (some item still
 without its answer) once its `reconcile_at` passes: a record lost anywhere
 downstream, by a killed worker or a broker that lost its data (as the
 embedded memory broker does on restart), is sent through again. Every stage
@@ -14,7 +15,7 @@ re-sends stored CUSRSPs.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -75,7 +76,12 @@ class Relay:
             rows = list(
                 await session.scalars(
                     select(InboxMessage)
-                    .where(InboxMessage.status == InboxStatus.RECEIVED)
+                    .where(
+                        InboxMessage.status == InboxStatus.RECEIVED,
+                        # The API publishes right after its commit; give it time to.
+                        InboxMessage.received_at
+                        < datetime.now(UTC) - timedelta(seconds=self.settings.relay_grace_s),
+                    )
                     .order_by(InboxMessage.received_at)
                     .limit(BATCH)
                 )

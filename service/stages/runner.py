@@ -193,8 +193,9 @@ class StageRunner:
         except (OperationalError, DBAPIError) as error:
             if not _is_data_error(error):
                 raise
+            log.warning("batch failed; retrying record by record", error=repr(error)[:500])
         except Exception as error:  # noqa: BLE001 - isolate the record that fails, below
-            log.info("batch failed; retrying record by record", error=repr(error))
+            log.warning("batch failed; retrying record by record", error=repr(error)[:500])
         outgoing: list[Outgoing] = []
         for record in records:
             try:

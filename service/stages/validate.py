@@ -70,44 +70,78 @@ class ValidateStage:
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[Outgoing]:
-        outgoing: list[Outgoing] = []
+        # Phase 1 reads and checks; phase 2 writes. The checking is the slow part, and
+        # SQLite has one write lock: taken only in phase 2, the other stages keep
+        # writing while this batch is checked.
+        now = datetime.now(UTC)
+        stored = await self._stored_rows(session, records)
+        checks: list[MessageCheck | None] = []
         for record in records:
-            row = await self._inbox_row(session, record)
-            if isinstance(row, Outgoing):
-                outgoing.append(row)
-                continue
+            row = stored.get(header(record, "inbox-id") or "")
+            if row is not None and row.status in (InboxStatus.PROCESSED, InboxStatus.REFUSED):
+                checks.append(None)
+            elif row is not None:
+                checks.append(self._check(row.raw, aware(row.received_at)))
+            else:
+                checks.append(self._check(record.value or b"", now))
+        outgoing: list[Outgoing] = []
+        for record, check in zip(records, checks, strict=True):
+            row = stored.get(header(record, "inbox-id") or "")
+            if row is None:
+                found = await self._accept_direct(session, record, now)
+                if isinstance(found, Outgoing):
+                    outgoing.append(found)
+                    continue
+                row = found
             if row.status in (InboxStatus.PROCESSED, InboxStatus.REFUSED):
-                outgoing += await self._replay(session, row)
+                outgoing += await self._replay(
+                    session, row
+                )  # done before, or earlier in this batch
                 continue
-            outgoing += await self._validate(session, row)
+            # Phase 1 skipped only rows already processed, and a processed row stays so.
+            assert check is not None
+            outgoing += await self._validate(session, row, check)
         return outgoing
 
-    async def _inbox_row(
-        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes]
+    def _check(self, data: bytes, received_at: datetime) -> MessageCheck:
+        return check_message(data, received_at=received_at, limits=self.limits)
+
+    async def _stored_rows(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> dict[str, InboxMessage]:
+        """The inbox rows the batch's records name (relay and API records carry `inbox-id`)."""
+        ids: dict[str, uuid.UUID] = {}
+        for record in records:
+            named = header(record, "inbox-id")
+            if named is not None:
+                try:
+                    ids[named] = uuid.UUID(named)
+                except ValueError:
+                    continue
+        if not ids:
+            return {}
+        rows = await session.scalars(select(InboxMessage).where(InboxMessage.id.in_(ids.values())))
+        return {str(row.id): row for row in rows}
+
+    async def _accept_direct(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], now: datetime
     ) -> InboxMessage | Outgoing:
-        inbox_id = header(record, "inbox-id")
-        if inbox_id is not None:
-            try:
-                row = await session.get(InboxMessage, uuid.UUID(inbox_id))
-            except ValueError:
-                row = None
-            if row is not None:
-                return row
+        """A record produced straight to Kafka enters the inbox as an API upload would."""
         data = record.value or b""
         try:
             envelope = read_envelope(data, self.limits)
-        except AedexError as error:
-            return deadletter(self.settings, self.name, record, f"{error.code}: {error.detail}")
-        try:
-            accepted = await accept(session, data=data, envelope=envelope, source="KAFKA")
+            accepted = await accept(
+                session, data=data, envelope=envelope, source="KAFKA", received_at=now
+            )
         except AedexError as error:
             return deadletter(self.settings, self.name, record, f"{error.code}: {error.detail}")
         found = await session.get(InboxMessage, accepted.inbox_id)
         assert found is not None
         return found
 
-    async def _validate(self, session: AsyncSession, row: InboxMessage) -> list[Outgoing]:
-        check = check_message(row.raw, received_at=aware(row.received_at), limits=self.limits)
+    async def _validate(
+        self, session: AsyncSession, row: InboxMessage, check: MessageCheck
+    ) -> list[Outgoing]:
         header_function = _message_function(check)
         items: list[ItemRecord] = []
         for item_check in check.items:
