@@ -10,7 +10,6 @@ acknowledge.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -24,7 +23,7 @@ from messages.models import MessageFunction
 from risk import Engine, default_ruleset, load_ruleset
 from service.db.models import Assessment, ItemRecord, ItemStatus
 from service.settings import Settings
-from service.stages.runner import Outgoing, header
+from service.stages.runner import Outgoing, Stage, header
 from service.stages.windows import PersistentWindows
 
 log = structlog.get_logger(__name__)
@@ -41,19 +40,16 @@ def _body(row: ItemRecord, kind: str) -> dict[str, Any]:
     }
 
 
-class AssessStage:
+class AssessStage(Stage):
     name = "assess"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         ruleset = (
             load_ruleset(settings.ruleset_path) if settings.ruleset_path else default_ruleset()
         )
         self.engine = Engine(ruleset)
         self.windows = PersistentWindows()
-
-    def topics(self) -> Sequence[str]:
-        return self.settings.topics.inputs(self.name)
 
     async def on_assigned(
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
@@ -63,11 +59,6 @@ class AssessStage:
             loaded = await windows.load(session)
         self.windows = windows
         log.info("windows loaded", rows=loaded, partitions=len(partitions))
-
-    async def dead_lettered(
-        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
-    ) -> None:
-        return None
 
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]

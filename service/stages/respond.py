@@ -15,22 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.codec import encode_cusrsp
 from messages.codelists import DECISIONS
 from messages.models import CusrspHeader, CusrspMessage, ResponseError
 from messages.models import Response as CusrspResponse
 from service.db.models import Response, ReviewTask
-from service.settings import Settings
-from service.stages.runner import Outgoing
+from service.stages.runner import Outgoing, Stage
 from service.stages.settlement import is_answer, settle_answered
 
 #: What the operator is told per decision (never the rule that fired).
@@ -46,24 +44,8 @@ GUIDANCE = {
 }
 
 
-class RespondStage:
+class RespondStage(Stage):
     name = "respond"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def topics(self) -> Sequence[str]:
-        return self.settings.topics.inputs(self.name)
-
-    async def on_assigned(
-        self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
-    ) -> None:
-        return None
-
-    async def dead_lettered(
-        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
-    ) -> None:
-        return None
 
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]

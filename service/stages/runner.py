@@ -65,6 +65,29 @@ class Handler(Protocol):
         """Record in the database that `record` went to the dead-letter topic."""
 
 
+class Stage:
+    """Defaults for a Handler: input topics by stage name, nothing to do on assignment
+    or dead-lettering. A stage overrides what it needs and writes `handle`."""
+
+    name: str
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def topics(self) -> Sequence[str]:
+        return self.settings.topics.inputs(self.name)
+
+    async def on_assigned(
+        self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
+    ) -> None:
+        return None
+
+    async def dead_lettered(
+        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
+    ) -> None:
+        return None
+
+
 def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     """A record header as text, or None."""
     for key, value in record.headers or ():

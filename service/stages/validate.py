@@ -14,14 +14,13 @@ nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.check import MessageCheck, check_message
 from messages.findings import Code, Finding
@@ -33,23 +32,15 @@ from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
 from service.intake import accept, read_envelope
 from service.settings import Settings
-from service.stages.runner import Outgoing, deadletter, header
+from service.stages.runner import Outgoing, Stage, deadletter, header
 
 
-class ValidateStage:
+class ValidateStage(Stage):
     name = "validate"
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.limits = XmlLimits(max_bytes=settings.max_message_bytes)
-
-    def topics(self) -> Sequence[str]:
-        return self.settings.topics.inputs(self.name)
-
-    async def on_assigned(
-        self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
-    ) -> None:
-        return None
 
     async def dead_lettered(
         self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], error: str
