@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.base import aware
 from service.db.models import Assessment, InboxMessage, ItemRecord, Response, ReviewTask
+from service.stages.settlement import IS_ANSWER
 
 #: The intake → stage latency gauges describe this many recent seconds...
 LATENCY_WINDOW_S = 300
@@ -128,7 +129,7 @@ async def _stage_times(
         .order_by(Assessment.assessed_at.desc()),
         "respond": select(Response.created_at, ItemRecord.received_at)
         .join(ItemRecord, ItemRecord.id == Response.item_row_id)
-        .where(Response.created_at > since, ~Response.dedupe_key.like("%:security"))
+        .where(Response.created_at > since, IS_ANSWER)
         .order_by(Response.created_at.desc()),
     }
     return {

@@ -25,6 +25,10 @@ def is_answer(dedupe_key: str) -> bool:
     return dedupe_key.endswith(ANSWER_SUFFIXES)
 
 
+#: The same test in SQL: every response but the additional SECURITY one answers its item.
+IS_ANSWER = ~Response.dedupe_key.like("%:security")
+
+
 async def settle_answered(session: AsyncSession, item_row_ids: Collection[uuid.UUID]) -> int:
     """Settle the messages of these just-answered items whose every item is answered.
 
@@ -40,7 +44,7 @@ async def settle_answered(session: AsyncSession, item_row_ids: Collection[uuid.U
     )
     if not inbox_ids:
         return 0
-    answered = and_(Response.item_row_id == ItemRecord.id, ~Response.dedupe_key.like("%:security"))
+    answered = and_(Response.item_row_id == ItemRecord.id, IS_ANSWER)
     counts = await session.execute(
         select(ItemRecord.inbox_id, func.count(ItemRecord.id), func.count(Response.id))
         .outerjoin(Response, answered)
