@@ -38,15 +38,63 @@ def text_problem(text: str) -> str | None:
     return f"contains the character U+{ord(bad.group()):04X}, which XML cannot carry"
 
 
+#: Amounts, weights and counts: below 10**15, with at most 9 decimal places. Anything
+#: beyond is a mistake or an attack (`1e1000000` costs seconds to format and compare).
+MAX_INTEGER_DIGITS = 15
+MAX_FRACTION_DIGITS = 9
+#: Longest number text read at all; longer text is refused before it is converted.
+MAX_NUMBER_CHARS = 40
+
+
+def number_range() -> str:
+    return (
+        f"at most {MAX_INTEGER_DIGITS} digits before the decimal point "
+        f"and {MAX_FRACTION_DIGITS} after"
+    )
+
+
+def bounded_decimal(value: Decimal) -> Decimal:
+    """`value` if it is a finite number in range (see MAX_INTEGER_DIGITS), else ValueError.
+
+    Only exponent arithmetic is done before the checks, so a huge exponent costs nothing.
+    """
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    exponent = value.as_tuple().exponent
+    if value.is_zero():
+        # 0E-1000000 is zero, but its plain text would be a million zeros.
+        return (
+            value if isinstance(exponent, int) and exponent >= -MAX_FRACTION_DIGITS else Decimal(0)
+        )
+    if value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise ValueError(f"{_short(str(value))} is out of range: {number_range()}")
+    if isinstance(exponent, int) and exponent < -MAX_FRACTION_DIGITS:
+        value = value.normalize()
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MAX_FRACTION_DIGITS:
+            raise ValueError(f"{_short(str(value))} is too precise: {number_range()}")
+    return value
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:20]}...({len(text)} characters)"
+
+
 def parse_decimal(text: str) -> Decimal:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"{_short(text)} is out of range: {number_range()}")
     if not _DECIMAL.fullmatch(text):
         raise ValueError(f"{text!r} is not a decimal number (use digits and '.', e.g. 12.50)")
-    return Decimal(text)
+    return bounded_decimal(Decimal(text))
 
 
 def parse_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"{_short(text)} is out of range: {number_range()}")
     if not _INTEGER.fullmatch(text):
         raise ValueError(f"{text!r} is not a whole number")
+    if len(text.lstrip("+-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"{_short(text)} is out of range: {number_range()}")
     return int(text)
 
 

@@ -1,7 +1,9 @@
 """Express manifest JSON to and from `Manifest`.
 
-Numbers are read as Decimal (`parse_float=Decimal`), never float, so 49.90 stays
-49.90. Types are strict: a number where text belongs (an HS code or postcode sent
+Numbers are read as Decimal, never float, so 49.90 stays 49.90, and only in range
+(`adapters._values.bounded_decimal`): a number such as `1e1000000` is refused with
+its path before any arithmetic touches it. A key given twice in one object is
+refused (which of the two would count is a guess). Types are strict: a number where text belongs (an HS code or postcode sent
 as a number loses its leading zeros) or text where a number belongs is refused
 with its JSON path, and so is an unknown key (a misspelt key would lose its data).
 """
@@ -16,6 +18,8 @@ from typing import Any, TypeAlias
 
 from adapters._parts import PARTY_FIELDS
 from adapters._values import (
+    MAX_NUMBER_CHARS,
+    bounded_decimal,
     clean,
     format_datetime,
     format_decimal,
@@ -36,6 +40,40 @@ JsonValue: TypeAlias = (
 )
 
 
+class _Unreadable:
+    """A JSON number out of range. The parse hooks do not know where they are, so they
+    leave this in the document and the field's reader refuses it with its path."""
+
+    __slots__ = ("text", "reason")
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+
+
+def _number(text: str) -> Decimal | int | _Unreadable:
+    """json's parse_float and parse_int: a bounded Decimal (or int), never a float."""
+    if len(text) > MAX_NUMBER_CHARS:
+        return _Unreadable(text, f"number {text[:20]}... ({len(text)} characters) is out of range")
+    try:
+        value = bounded_decimal(Decimal(text))
+    except ValueError as exc:
+        return _Unreadable(text, f"number {exc}")
+    if value == value.to_integral_value() and "." not in text and "e" not in text.lower():
+        return int(value)
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: an object with a key given twice is refused."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"the key {key!r} is given twice in one object")
+        found[key] = value
+    return found
+
+
 def _fail(message: str, location: str) -> AdapterError:
     return AdapterError(AdapterCode.MANIFEST_INVALID, message, location)
 
@@ -50,6 +88,8 @@ def _kind(value: object) -> str:
         return f"number {value}"
     if isinstance(value, str):
         return f"string {value!r}"
+    if isinstance(value, _Unreadable):
+        return value.reason
     return "an array" if isinstance(value, list) else "an object"
 
 
@@ -71,6 +111,8 @@ def _decimal(value: object, where: str) -> Decimal | None:
         return None
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return Decimal(value)
+    if isinstance(value, _Unreadable):
+        raise _fail(value.reason, where)
     raise _fail(f"expected a number, got {_kind(value)}", where)
 
 
@@ -191,7 +233,13 @@ def manifest_from_json(data: bytes | str) -> Manifest:
     `shipments[2].lines[0].value` for anything that is not the manifest structure."""
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        document = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        document = json.loads(
+            text,
+            parse_float=_number,
+            parse_int=_number,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_unique_keys,
+        )
     except UnicodeDecodeError as exc:
         raise _fail(f"manifest is not UTF-8: {exc}", "$") from None
     except ValueError as exc:  # JSONDecodeError is a ValueError

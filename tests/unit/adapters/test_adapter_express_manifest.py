@@ -497,6 +497,62 @@ def test_structural_json_errors_name_the_path(data: bytes, location: str, expect
     assert expected in caught.value.message
 
 
+def with_number(path: tuple[Any, ...], text: str) -> bytes:
+    """The manifest with the number at `path` written as `text`, verbatim."""
+    return mutate(set_path(path, "__NUMBER__")).replace(b'"__NUMBER__"', text.encode())
+
+
+VALUE = ("shipments", 0, "value")
+LINE_VALUE = ("shipments", 1, "lines", 0, "value")
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        (VALUE, "1e1000000"),  # stalled the API for ~30 s before the bound
+        (VALUE, "1e5000"),  # a 500 before the bound
+        (VALUE, "1e400"),  # accepted before the bound
+        (LINE_VALUE, "-1e400"),
+        (LINE_VALUE, "1" * 400),
+        (("shipments", 0, "gross_weight_kg"), "1e15"),
+        (("shipments", 0, "lines", 0, "quantity"), "12345678901234567"),
+        (("shipments", 0, "pieces"), "9" * 5000),
+        (VALUE, "1e-1000000"),
+        (VALUE, "0.0000000001"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_naming_the_field(
+    path: tuple[Any, ...], text: str
+) -> None:
+    with pytest.raises(AdapterError) as caught:
+        manifest_from_json(with_number(path, text))
+    assert caught.value.code == AdapterCode.MANIFEST_INVALID
+    assert caught.value.location == ".".join(
+        f"{p}" if isinstance(p, str) else f"[{p}]" for p in path
+    ).replace(".[", "[")
+    assert "out of range" in caught.value.message or "too precise" in caught.value.message
+    assert len(caught.value.message) < 300, "the number is quoted short, not whole"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("0e-1000000", Decimal(0)), ("49.90", Decimal("49.90")), ("1e2", Decimal(100)),
+     ("123456789012345.5", Decimal("123456789012345.5")), ("0.000000001", Decimal("1e-9"))],
+)  # fmt: skip
+def test_numbers_in_range_keep_their_value(text: str, expected: Decimal) -> None:
+    manifest = manifest_from_json(with_number(VALUE, text))
+    assert manifest.shipments[0].value == expected
+    assert "E" not in format(manifest.shipments[0].value, "f")
+
+
+def test_a_key_given_twice_is_refused() -> None:
+    data = MANIFEST_JSON.replace(b'"flight":', b'"flight": "XX1", "flight":', 1)
+    assert data != MANIFEST_JSON
+    with pytest.raises(AdapterError) as caught:
+        manifest_from_json(data)
+    assert "'flight' is given twice" in caught.value.message
+
+
 def test_empty_json_values_are_absent() -> None:
     data = mutate(set_path(("shipments", 0, "consignee"), {"name": " ", "city": ""}))
     manifest = manifest_from_json(data)
