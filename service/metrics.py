@@ -47,6 +47,11 @@ class Metrics:
         self.refusals = Counter(
             "aedex_messages_refused", "Messages refused at intake", ["code"], registry=r
         )
+        self.client_disconnects = Counter(
+            "aedex_http_client_disconnects",
+            "Requests whose client went away before the request was complete",
+            registry=r,
+        )
         self.stage_records = Counter(
             "aedex_stage_records", "Records handled by a stage", ["stage", "outcome"], registry=r
         )

@@ -68,6 +68,18 @@ class Settings(BaseSettings):
     kafka_rebalance_timeout_ms: int = Field(default=60_000, ge=100)
     #: Largest message body the API accepts (DESIGN.md §3: 50 MB).
     max_message_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    #: A request body must arrive within this many seconds in all, with no pause longer than
+    #: `body_idle_timeout_s` between chunks; otherwise 408 (a slow or never-ending upload).
+    body_timeout_s: float = Field(default=120.0, gt=0)
+    body_idle_timeout_s: float = Field(default=15.0, gt=0)
+    #: Requests per second per API key (token bucket) and the burst it may spend at once;
+    #: beyond either, 429 with Retry-After. Per API process.
+    rate_limit_per_s: float = Field(default=100.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    #: Requests of one API key in flight at once, per API process.
+    max_concurrent_per_key: int = Field(default=16, ge=1)
+    #: uvicorn waits this long for requests in flight on SIGTERM, then closes them.
+    shutdown_timeout_s: int = Field(default=10, ge=1)
     #: Records per stage batch (`getmany` max_records) and the wait for one.
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
@@ -83,6 +95,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     #: JSON logs (production) or coloured console lines (a terminal).
     log_json: bool = False
+    #: Also append JSON log lines to this file (`{pid}` becomes the process id).
+    log_file: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

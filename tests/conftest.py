@@ -11,4 +11,5 @@ settings.load_profile("aedex")
 
 # Kafka broker fixtures (`kafka_bootstrap`, `embedded_broker`) and database fixtures
 # (`database_url`, `db_engine`, `db_sessionmaker`, ...) for every test.
-pytest_plugins = ["tests.kafka_fixtures", "tests.db_fixtures"]
+# The log-secrets gate: every process logs to out/test-logs/, grepped for keys at the end.
+pytest_plugins = ["tests.kafka_fixtures", "tests.db_fixtures", "tests.log_secrets"]

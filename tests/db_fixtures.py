@@ -188,6 +188,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+@pytest.fixture
+def sqlite_migrated_url(sqlite_database_url: str, _sqlite_template: Path) -> str:
+    """A SQLite database of this test's own, migrated to head (for SQLite-only tests)."""
+    destination = make_url(sqlite_database_url).database
+    assert destination is not None
+    shutil.copyfile(_sqlite_template, destination)
+    return sqlite_database_url
+
+
 @pytest.fixture(params=_BACKENDS)
 def empty_database_url(request: pytest.FixtureRequest) -> str:
     """A database of this test's own with no tables at all: SQLite, then PostgreSQL."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,13 +13,13 @@ from fastapi.responses import JSONResponse
 from service import kafka
 from service.api import health, intake, records
 from service.api.deps import Runtime
+from service.api.guard import RequestGuard
+from service.api.limits import TooManyRequests
 from service.db.engine import create_engine, create_sessionmaker
 from service.errors import AedexError
 from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
-
-log = structlog.get_logger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,16 +62,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(records.router)
     app.include_router(health.router)
     _install_error_handlers(app)
+    app.add_middleware(RequestGuard, on_disconnect=lambda: _count_disconnect(app))
     return app
 
 
+def _count_disconnect(app: FastAPI) -> None:
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    if runtime is not None:
+        runtime.metrics.client_disconnects.inc()
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    """Refusals as `{"error", "detail"}`; unexpected errors are RequestGuard's (one log line)."""
+
     @app.exception_handler(AedexError)
     async def aedex_error(request: Request, error: AedexError) -> JSONResponse:
         runtime: Runtime | None = getattr(request.app.state, "runtime", None)
         if runtime is not None and error.status < 500 and request.url.path.startswith("/v1/"):
             runtime.metrics.refusals.labels(error.code).inc()
-        return JSONResponse({"error": error.code, "detail": error.detail}, status_code=error.status)
+        headers: dict[str, str] = {}
+        if isinstance(error, TooManyRequests):
+            headers["Retry-After"] = str(error.retry_after_s)
+        return JSONResponse(
+            {"error": error.code, "detail": error.detail},
+            status_code=error.status,
+            headers=headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -81,12 +95,3 @@ def _install_error_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         return JSONResponse({"error": "REQUEST_INVALID", "detail": problems}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        reference = uuid.uuid4().hex[:12]
-        log.exception("unhandled error", reference=reference, path=request.url.path)
-        return JSONResponse(
-            {"error": "INTERNAL", "detail": f"internal error; reference {reference}"},
-            status_code=500,
-        )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import ClientDisconnect
 
+from service.api.guard import ADMISSION, ClientGone
+from service.api.limits import KeyLimiter, TooManyRequests
 from service.errors import AedexError, Unauthorised
-from service.keys import operator_for_key
+from service.keys import digest, operator_for_key
 from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
@@ -29,6 +33,15 @@ class Runtime:
     producer: AIOKafkaProducer | None = None
     #: Reads each stage's consumer lag from the broker for /metrics; None without a broker.
     lag: LagProbe | None = None
+    #: Per-key admission (rate and requests in flight), built from the settings.
+    limiter: KeyLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = KeyLimiter(
+            rate=self.settings.rate_limit_per_s,
+            burst=self.settings.rate_limit_burst,
+            concurrency=self.settings.max_concurrent_per_key,
+        )
 
 
 def runtime(request: Request) -> Runtime:
@@ -56,8 +69,9 @@ def _bearer(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-async def operator(request: Request, rt: RuntimeDep) -> str:
-    """The operator code of the caller's API key (401 without a valid key)."""
+async def operator(request: Request, rt: RuntimeDep) -> AsyncIterator[str]:
+    """The operator code of the caller's API key (401 without a valid key), admitted by the
+    key's rate and concurrency limits (429 beyond them) for the whole request."""
     key = _bearer(request)
     if key is None:
         raise Unauthorised()
@@ -65,15 +79,31 @@ async def operator(request: Request, rt: RuntimeDep) -> str:
         code = await operator_for_key(s, key)
     if code is None:
         raise Unauthorised("unknown or revoked API key")
-    return code
+    # The limiter is keyed by the digest: the key itself is kept nowhere.
+    limited = digest(key)
+    try:
+        request.scope.setdefault("state", {})[ADMISSION] = rt.limiter.acquire(limited)
+    except TooManyRequests as refused:
+        request.scope.setdefault("state", {})[ADMISSION] = refused.admission
+        raise
+    try:
+        yield code
+    finally:
+        rt.limiter.release(limited)
 
 
 OperatorDep = Annotated[str, Depends(operator)]
 
 
 async def body(request: Request, rt: RuntimeDep) -> bytes:
-    """The request body, read up to the size limit: an oversize upload stops at the limit."""
-    limit = rt.settings.max_message_bytes
+    """The request body, read up to the size limit and within the body deadlines.
+
+    An oversize upload stops at the limit (413); a slow or never-ending one at the
+    deadline (408); a client that disconnects mid-upload ends the request without an
+    answer (ClientGone: one log line, no 500).
+    """
+    settings = rt.settings
+    limit = settings.max_message_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise AedexError(
@@ -81,11 +111,34 @@ async def body(request: Request, rt: RuntimeDep) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise AedexError("XML_TOO_LARGE", f"body exceeds the limit of {limit:,} bytes", 413)
-        chunks.append(chunk)
+    stream = request.stream().__aiter__()
+    try:
+        async with asyncio.timeout(settings.body_timeout_s):
+            while True:
+                try:
+                    chunk = await asyncio.wait_for(
+                        anext(stream), timeout=settings.body_idle_timeout_s
+                    )
+                except StopAsyncIteration:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise AedexError(
+                        "XML_TOO_LARGE", f"body exceeds the limit of {limit:,} bytes", 413
+                    )
+                chunks.append(chunk)
+    except TimeoutError:
+        raise AedexError(
+            "REQUEST_TIMEOUT",
+            f"the body did not arrive in time ({size:,} bytes received; the whole body must "
+            f"arrive within {settings.body_timeout_s:g} s, with no pause over "
+            f"{settings.body_idle_timeout_s:g} s)",
+            408,
+        ) from None
+    except ClientDisconnect:
+        raise ClientGone(
+            f"disconnected after {size:,} of {declared or 'unknown'} body bytes"
+        ) from None
     return b"".join(chunks)
 
 

@@ -7,9 +7,9 @@ scores and hits are never shown to operators (DESIGN.md §6).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from service.api.deps import OperatorDep, SessionDep
@@ -20,10 +20,18 @@ from service.errors import NotFound
 router = APIRouter(prefix="/v1", tags=["records"])
 
 MAX_PAGE = 1000
+#: Response ids are 64-bit signed integers in every database we run on.
+MAX_CURSOR = 2**63 - 1
+
+#: DESIGN.md §3: MessageId is an..35; item ids (S10, HAWB, other) are no longer.
+MessageId = Annotated[str, Path(min_length=1, max_length=35)]
+ItemId = Annotated[str, Path(min_length=1, max_length=35)]
 
 
 @router.get("/messages/{message_id}")
-async def get_message(message_id: str, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
+async def get_message(
+    message_id: MessageId, caller: OperatorDep, session: SessionDep
+) -> dict[str, Any]:
     """Status of one of the caller's messages, and each item's status and findings."""
     message = await session.scalar(
         select(InboxMessage).where(
@@ -60,7 +68,7 @@ async def get_message(message_id: str, caller: OperatorDep, session: SessionDep)
 
 
 @router.get("/items/{item_id}")
-async def get_item(item_id: str, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
+async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
     """Every version of one of the caller's items: status, findings and the decisions sent."""
     versions = (
         await session.scalars(
@@ -109,7 +117,9 @@ async def get_item(item_id: str, caller: OperatorDep, session: SessionDep) -> di
 async def get_responses(
     caller: OperatorDep,
     session: SessionDep,
-    after: int = Query(0, ge=0, description="the `next` cursor of the previous page; 0 = start"),
+    after: int = Query(
+        0, ge=0, le=MAX_CURSOR, description="the `next` cursor of the previous page; 0 = start"
+    ),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
 ) -> dict[str, Any]:
     """CUSRSP messages for the caller, oldest first; follow `next` until `responses` is empty."""

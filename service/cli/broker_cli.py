@@ -44,7 +44,7 @@ def broker(
     settings = Settings()
     if partitions is not None:
         settings = settings.model_copy(update={"topic_partitions": partitions})
-    configure_logging(level=settings.log_level, json=settings.log_json)
+    configure_logging(level=settings.log_level, json=settings.log_json, file=settings.log_file)
 
     stopping = threading.Event()
 

@@ -6,23 +6,38 @@ import asyncio
 import os
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
 import uvicorn
 
-from service.logs import configure_logging
+from service.logs import configure_logging, redact_text
 from service.settings import STAGES, Settings
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 keys_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
+
+
+def serve(app: FastAPI, settings: Settings) -> None:
+    """uvicorn with a bounded shutdown: requests still in flight after
+    `shutdown_timeout_s` are cut off, so SIGTERM always ends the process."""
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+    )
 
 
 def _settings(**overrides: object) -> Settings:
     settings = Settings()
     if overrides:
         settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    configure_logging(level=settings.log_level, json=settings.log_json)
+    configure_logging(level=settings.log_level, json=settings.log_json, file=settings.log_file)
     return settings
 
 
@@ -34,7 +49,7 @@ def api(
     from service.api.app import create_app
 
     settings = _settings(host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    serve(create_app(settings), settings)
 
 
 def worker(
@@ -129,7 +144,7 @@ def run(
     supervisor.start()
     typer.echo(
         f"aedex: API http://{settings.host}:{settings.port} (docs at /docs), "
-        f"broker {settings.kafka_bootstrap}, database {settings.database_url}",
+        f"broker {settings.kafka_bootstrap}, database {redact_text(settings.database_url)}",
         err=True,
     )
     if demo:
@@ -140,7 +155,7 @@ def run(
     # handler that would end the process before the workers and broker are stopped.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+        serve(create_app(settings), settings)
     finally:
         supervisor.stop()
         if broker is not None:

@@ -1,14 +1,23 @@
 """The whole pipeline in one test process: API, relay and the three stages on a real
-broker (topics and groups under a prefix of the test's own) and a real database."""
+broker (topics and groups under a prefix of the test's own) and a real database.
+
+`supervised_pipeline` runs relay and stages as worker processes, as `aedex run` does,
+and with `api_log` the API too (`aedex api` on a free port), so a test can kill any of them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -40,6 +49,8 @@ class Pipeline:
     keys: dict[str, str] = field(default_factory=dict)
     #: The stage worker processes, when the stages run as `aedex run` runs them.
     supervisor: Supervisor | None = None
+    #: The API process, when the API runs as `aedex api` rather than in the test's process.
+    api: ApiProcess | None = None
 
     async def key(self, operator: str) -> str:
         if operator not in self.keys:
@@ -110,26 +121,117 @@ async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on (for a moment: bind it soon)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ApiProcess:
+    """`aedex api` in a process of its own, as an orchestrator runs it: a test can
+    kill -9 it and start it again on the same port; its output goes to `log_path`."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        #: Processes started so far (the first and every restart).
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "service.cli.main", "api"]
+        argv += ["--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.starts += 1
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until GET /healthz answers 200; fails at once if the process exits."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.url, timeout=1.0) as client:
+            while time.monotonic() < deadline:
+                assert self.process is not None and self.process.poll() is None, (
+                    f"the API exited with {self.process and self.process.returncode}; "
+                    f"log: {self.log_path}"
+                )
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"the API did not answer /healthz within {timeout:.0f} s")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no finished responses, no background publishing."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@asynccontextmanager
+async def _api_process(settings: Settings, log_path: Path) -> AsyncIterator[ApiProcess]:
+    api = ApiProcess(worker_env(settings, os.environ), log_path)
+    api.start()
+    try:
+        await api.wait_ready()
+        yield api
+    finally:
+        await asyncio.to_thread(api.stop)
+
+
 @asynccontextmanager
 async def supervised_pipeline(
     database_url: str,
     broker: EmbeddedBroker,
     *,
     stages: tuple[str, ...] = STAGES,
+    api_log: Path | None = None,
     **overrides: object,
 ) -> AsyncIterator[Pipeline]:
-    """The API in this process; relay and `stages` as worker processes under a Supervisor,
-    exactly as `aedex run` starts them, so a test can kill any of them or the broker."""
+    """Relay and `stages` as worker processes under a Supervisor, exactly as `aedex run`
+    starts them, so a test can kill any of them or the broker. The API runs in this
+    process, or with `api_log` as an `aedex api` process (real HTTP) logging to that file."""
     settings = pipeline_settings(database_url, broker.bootstrap, **overrides)
     await ensure_topics(settings, broker.bootstrap)
     supervisor = Supervisor(
         settings, stages=stages, env=worker_env(settings, os.environ), broker=broker
     )
     engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
     supervisor.start()
     try:
-        async with _client(settings) as client:
-            yield Pipeline(settings, client, create_sessionmaker(engine), supervisor=supervisor)
+        if api_log is None:
+            async with _client(settings) as client:
+                yield Pipeline(settings, client, sessions, supervisor=supervisor)
+        else:
+            async with (
+                _api_process(settings, api_log) as api,
+                httpx.AsyncClient(base_url=api.url, timeout=30.0) as client,
+            ):
+                yield Pipeline(settings, client, sessions, supervisor=supervisor, api=api)
     finally:
         await asyncio.to_thread(supervisor.stop)
         await engine.dispose()
