@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from service import kafka_decoding
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -62,8 +63,11 @@ def consumer(
     """A group consumer (not started) of `topics` that leaves every commit to its caller.
 
     A new group starts from the earliest offset: records published before the
-    stage first ran are work too, not history to skip.
+    stage first ran are work too, not history to skip. A record batch that cannot be
+    decoded arrives as one marked record (service.kafka_decoding), never as an error
+    that holds the partition.
     """
+    kafka_decoding.install()
     fetch_bytes = settings.max_message_bytes + RECORD_HEADROOM_BYTES
     options: dict[str, Any] = {
         "bootstrap_servers": bootstrap,

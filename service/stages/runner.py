@@ -22,11 +22,12 @@ from typing import Any, Protocol
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStateError, KafkaError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import kafka
+from service.kafka_decoding import undecodable_reason
 from service.metrics import Metrics
 from service.settings import Settings
 
@@ -119,7 +120,18 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.runner = runner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
+        """Let the batch in hand finish and commit before the partitions go: the new owner
+        then starts after it instead of redoing it (a rebalance costs no redelivery)."""
+        runner = self.runner
+        try:
+            async with asyncio.timeout(runner.settings.kafka_rebalance_timeout_ms / 2000):
+                async with runner.batch_lock:
+                    pass
+        except TimeoutError:
+            log.warning(
+                "batch still running at rebalance; its records will be redelivered",
+                stage=runner.handler.name,
+            )
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.runner.handler.on_assigned(self.runner.sessions, set(assigned))
@@ -151,6 +163,8 @@ class StageRunner:
             **(consumer_options or {}),
         }
         self.stopping = asyncio.Event()
+        #: Held from a batch's fetch to its offset commit; a revocation waits for it.
+        self.batch_lock = asyncio.Lock()
         #: Records handled since start (for tests and progress output).
         self.handled = 0
 
@@ -176,38 +190,102 @@ class StageRunner:
             await producer.stop()
 
     async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
-        stage = self.handler.name
         while not self.stopping.is_set():
+            async with self.batch_lock:
+                await self._one_batch(consumer, producer)
+
+    async def _fetch(
+        self, consumer: AIOKafkaConsumer
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        """The next records, or none when the fetch failed (the error is logged and counted:
+        a fetch error is the broker's or the topic's, and must not end the worker)."""
+        try:
+            batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
             batches = await consumer.getmany(
                 timeout_ms=self.settings.batch_timeout_ms,
                 max_records=self.settings.batch_max_records,
             )
-            records = [record for part in batches.values() for record in part]
-            if not records:
+            return batches
+        except ConsumerStoppedError:
+            raise
+        except KafkaError as error:
+            log.warning("fetch failed; retrying", stage=self.handler.name, error=repr(error))
+            self.metrics.stage_records.labels(self.handler.name, "fetch_error").inc()
+            await asyncio.sleep(RETRY_DELAY_S)
+            return {}
+
+    async def _one_batch(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        stage = self.handler.name
+        batches = await self._fetch(consumer)
+        records = [record for part in batches.values() for record in part]
+        if not records:
+            return
+        started = time.perf_counter()
+        try:
+            readable, unreadable = self._split_undecodable(records)
+            outgoing = await self._handle(readable) if readable else []
+            outgoing += unreadable
+            await self._produce(producer, outgoing)
+        except (OperationalError, DBAPIError, KafkaError, OSError) as error:
+            log.warning("batch failed; rewinding", stage=stage, error=repr(error))
+            for tp, part in batches.items():
+                consumer.seek(tp, part[0].offset)
+            await asyncio.sleep(RETRY_DELAY_S)
+            return
+        await self._commit(consumer, {tp: part[-1].offset + 1 for tp, part in batches.items()})
+        self.handled += len(records)
+        self.metrics.stage_records.labels(stage, "handled").inc(len(records))
+        self.metrics.stage_batch_seconds.labels(stage).observe(time.perf_counter() - started)
+        waited = self.metrics.stage_wait_seconds.labels(stage)
+        now_ms = time.time() * 1000
+        for record in records:
+            waited.observe(max(0.0, now_ms - record.timestamp) / 1000)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        """Commit `offsets` of the partitions this consumer still owns; a partition that has
+        moved is the new owner's to redeliver (handlers are idempotent)."""
+        stage = self.handler.name
+        owned = consumer.assignment()
+        mine = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        if len(mine) < len(offsets):
+            log.info(
+                "partitions moved before commit; their records will be redelivered",
+                stage=stage,
+                moved=sorted(str(tp) for tp in offsets.keys() - mine.keys()),
+            )
+        if not mine:
+            return
+        try:
+            await consumer.commit(mine)
+        except (CommitFailedError, IllegalStateError) as error:
+            log.info(
+                "commit after rebalance refused; records will be redelivered",
+                stage=stage,
+                error=type(error).__name__,
+            )
+
+    def _split_undecodable(
+        self, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[list[ConsumerRecord[bytes, bytes]], list[Outgoing]]:
+        """Records to handle, and dead letters for batches that could not be decoded."""
+        readable: list[ConsumerRecord[bytes, bytes]] = []
+        letters: list[Outgoing] = []
+        for record in records:
+            reason = undecodable_reason(record.headers)
+            if reason is None:
+                readable.append(record)
                 continue
-            started = time.perf_counter()
-            try:
-                outgoing = await self._handle(records)
-                await self._produce(producer, outgoing)
-            except (OperationalError, DBAPIError, KafkaError, OSError) as error:
-                log.warning("batch failed; rewinding", stage=stage, error=repr(error))
-                for tp, part in batches.items():
-                    consumer.seek(tp, part[0].offset)
-                await asyncio.sleep(RETRY_DELAY_S)
-                continue
-            offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
-            try:
-                await consumer.commit(offsets)
-            except CommitFailedError:
-                # A rebalance moved the partitions: the new owner redelivers, handlers are idempotent.
-                log.info("commit after rebalance refused; records will be redelivered", stage=stage)
-            self.handled += len(records)
-            self.metrics.stage_records.labels(stage, "handled").inc(len(records))
-            self.metrics.stage_batch_seconds.labels(stage).observe(time.perf_counter() - started)
-            waited = self.metrics.stage_wait_seconds.labels(stage)
-            now_ms = time.time() * 1000
-            for record in records:
-                waited.observe(max(0.0, now_ms - record.timestamp) / 1000)
+            stage = self.handler.name
+            log.error(
+                "undecodable record batch dead-lettered; the partition moves on",
+                stage=stage, topic=record.topic, partition=record.partition,
+                offset=record.offset, error=reason,
+            )  # fmt: skip
+            self.metrics.stage_records.labels(stage, "undecodable").inc()
+            letters.append(
+                deadletter(self.settings, stage, record, f"undecodable record batch: {reason}")
+            )
+        return readable, letters
 
     async def _handle(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[Outgoing]:
         try:
