@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import kafka
 from service.api import health, intake, records
@@ -87,6 +88,16 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"error": error.code, "detail": error.detail},
             status_code=error.status,
             headers=headers,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own refusals (unknown route, method not allowed) in the same shape.
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code, "HTTP_ERROR")
+        return JSONResponse(
+            {"error": code, "detail": str(error.detail)},
+            status_code=error.status_code,
+            headers=dict(error.headers or {}),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect
 
@@ -61,19 +62,23 @@ async def session(rt: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(session)]
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.headers.get("x-api-key") or None
+#: How a caller presents its key; declared so the OpenAPI document shows both schemes.
+_BEARER = HTTPBearer(auto_error=False, description="operator API key: `Authorization: Bearer KEY`")
+_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="the same key, for clients without bearer auth"
+)
 
 
-async def operator(request: Request, rt: RuntimeDep) -> AsyncIterator[str]:
+async def operator(
+    request: Request,
+    rt: RuntimeDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    header_key: Annotated[str | None, Depends(_KEY_HEADER)],
+) -> AsyncIterator[str]:
     """The operator code of the caller's API key (401 without a valid key), admitted by the
     key's rate and concurrency limits (429 beyond them) for the whole request."""
-    key = _bearer(request)
-    if key is None:
+    key = (bearer.credentials.strip() if bearer else None) or header_key
+    if not key:
         raise Unauthorised()
     async with rt.sessions() as s:
         code = await operator_for_key(s, key)

@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -27,7 +27,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "not ready; `checks` says why"}})
 async def readyz(rt: RuntimeDep) -> JSONResponse:
     """Ready when the database answers and, if a broker is configured, the producer is connected."""
     checks: dict[str, Any] = {}
@@ -53,7 +53,16 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
 LAG_TIMEOUT_S = 3.0
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {}},
+            "description": "Prometheus text format",
+        }
+    },
+)
 async def metrics(rt: RuntimeDep) -> Response:
     await refresh_database_gauges(rt.metrics, rt.sessions)
     if rt.lag is not None:

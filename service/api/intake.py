@@ -18,6 +18,7 @@ from messages.check import MessageCheck, check_message
 from messages.codec import encode_cusitm
 from messages.xml import XmlLimits
 from service.api.deps import BodyDep, OperatorDep, Runtime, RuntimeDep, media_type
+from service.api.schemas import MANIFEST_JSON, RAW, UPLOAD, AcceptedMessage, body, refusals
 from service.db.models import InboxMessage
 from service.errors import AedexError
 from service.intake import Accepted, accept, check_sender, read_envelope
@@ -90,7 +91,14 @@ async def _publish(rt: Runtime, accepted: Accepted) -> None:
         await mark_published(session, [row], reconcile_after_s=rt.settings.reconcile_after_s)
 
 
-@router.post("/messages", status_code=202)
+@router.post(
+    "/messages",
+    status_code=202,
+    responses={202: {"model": AcceptedMessage}, **refusals(400, 403, 409, *UPLOAD)},
+    openapi_extra=body(
+        {"application/xml": RAW, "text/xml": RAW}, description="one ITMATT or CUSITM message"
+    ),
+)
 async def post_message(
     request: Request,
     rt: RuntimeDep,
@@ -105,7 +113,15 @@ async def post_message(
     return await _store(rt, background, data=data, envelope=envelope, source="API")
 
 
-@router.post("/express/manifests", status_code=202)
+@router.post(
+    "/express/manifests",
+    status_code=202,
+    responses={202: {"model": AcceptedMessage}, **refusals(403, 409, *UPLOAD)},
+    openapi_extra=body(
+        {"application/json": MANIFEST_JSON, "text/csv": RAW, "application/csv": RAW},
+        description="an express manifest, JSON or CSV (DESIGN.md §3)",
+    ),
+)
 async def post_manifest(
     request: Request,
     rt: RuntimeDep,
@@ -146,7 +162,13 @@ def _manifest_message(rt: Runtime, kind: str, data: bytes, caller: str) -> tuple
     return xml, read_envelope(xml, limits(rt))
 
 
-@router.post("/validate")
+@router.post(
+    "/validate",
+    responses=refusals(*UPLOAD),
+    openapi_extra=body(
+        {"application/xml": RAW, "text/xml": RAW}, description="a message to check, not stored"
+    ),
+)
 async def validate(
     request: Request, rt: RuntimeDep, caller: OperatorDep, data: BodyDep
 ) -> dict[str, Any]:

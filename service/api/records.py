@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from service.api.deps import OperatorDep, SessionDep
+from service.api.schemas import KEYED, refusals
 from service.db.base import aware
 from service.db.models import InboxMessage, ItemRecord, Response
 from service.errors import NotFound
@@ -28,7 +29,7 @@ MessageId = Annotated[str, Path(min_length=1, max_length=35)]
 ItemId = Annotated[str, Path(min_length=1, max_length=35)]
 
 
-@router.get("/messages/{message_id}")
+@router.get("/messages/{message_id}", responses=refusals(404, *KEYED))
 async def get_message(
     message_id: MessageId, caller: OperatorDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -67,7 +68,7 @@ async def get_message(
     }
 
 
-@router.get("/items/{item_id}")
+@router.get("/items/{item_id}", responses=refusals(404, *KEYED))
 async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
     """Every version of one of the caller's items: status, findings and the decisions sent."""
     versions = (
@@ -113,7 +114,7 @@ async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) ->
     }
 
 
-@router.get("/responses")
+@router.get("/responses", responses=refusals(*KEYED))
 async def get_responses(
     caller: OperatorDep,
     session: SessionDep,

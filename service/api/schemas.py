@@ -1,0 +1,65 @@
+"""API shapes that the OpenAPI document shows: refusals, acceptances, request bodies.
+
+The document is the contract a carrier's client is generated from and that
+schemathesis checks the running app against, so every answer a route can give
+is documented here with its shape: refusals are always `Problem`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Problem(BaseModel):
+    """Every refusal: a stable code (DESIGN.md §4, §6) and a text for a person."""
+
+    error: str = Field(description="stable code, e.g. XML_FORBIDDEN, RATE_LIMITED")
+    detail: str = Field(description="what is wrong and how to fix it")
+
+
+class AcceptedMessage(BaseModel):
+    """202: the message is durable; every item is answered later by a CUSRSP."""
+
+    message_id: str
+    inbox_id: str
+    items: int = Field(description="items declared in the message")
+    status: Literal["ACCEPTED", "DUPLICATE_MESSAGE"]
+
+
+_WHY: dict[int, str] = {
+    400: "not XML, unsafe XML (DOCTYPE, entities) or not an aedex message",
+    401: "no API key, or an unknown or revoked one",
+    403: "the message's sender or carrier is not the operator of this key",
+    404: "not found (also another operator's data: its existence does not leak)",
+    405: "the route does not take this method",
+    408: "the body did not arrive within the body deadlines",
+    409: "this MessageId was already used for a different message",
+    413: "the body is over the size, depth or item-count limits",
+    415: "wrong Content-Type for this route",
+    422: "a parameter or a manifest is not what the route takes (the detail names it)",
+    429: "over this key's rate or concurrency limit; see Retry-After and RateLimit-*",
+    503: "not ready: the database or the broker is unavailable",
+}
+
+
+def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these refusal statuses, each a `Problem`."""
+    return {status: {"model": Problem, "description": _WHY[status]} for status in statuses}
+
+
+#: Every route that takes an API key can be refused for these.
+KEYED = (401, 422, 429)
+#: Routes that read a body can also be refused for these.
+UPLOAD = (*KEYED, 408, 413, 415)
+
+#: Bodies read raw (XML, CSV): bytes as sent.
+RAW = {"schema": {"type": "string", "format": "binary"}}
+#: A JSON manifest (DESIGN.md §3, "Express manifest"); its fields are checked by the adapter.
+MANIFEST_JSON = {"schema": {"type": "object", "description": "express manifest (DESIGN.md §3)"}}
+
+
+def body(content: dict[str, dict[str, Any]], *, description: str) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its raw body, so the document shows it."""
+    return {"requestBody": {"required": True, "description": description, "content": content}}
