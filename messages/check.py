@@ -55,6 +55,9 @@ def _prefer_specific(findings: list[Finding]) -> list[Finding]:
 
     MANDATORY_MISSING is the exception: when the XSD says an element holds a
     bad value, the element is present, and "missing" would mislead the sender.
+    Only an error wins: a warning on the same element (TOTAL_VALUE_MISMATCH on a
+    total of 5,000 digits) says something else and must not turn the error into
+    an accepted item.
     """
     schema_paths = {f.path for f in findings if f.code is Code.SCHEMA}
     if not schema_paths:
@@ -62,7 +65,7 @@ def _prefer_specific(findings: list[Finding]) -> list[Finding]:
     specific = {
         f.path.partition("/@")[0]
         for f in findings
-        if f.code not in (Code.SCHEMA, Code.MANDATORY_MISSING)
+        if f.code not in (Code.SCHEMA, Code.MANDATORY_MISSING) and f.severity == "error"
     }
     return [
         f

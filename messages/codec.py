@@ -51,9 +51,14 @@ def _text(el: etree._Element) -> str | None:
     return text or None
 
 
+#: Longer number text is no amount, weight or count the XSD allows (it reports SCHEMA):
+#: it is not converted, so a 100,000-digit value costs nothing downstream.
+_MAX_NUMBER_CHARS = 40
+
+
 def _decimal(el: etree._Element) -> Decimal | None:
     text = _text(el)
-    if text is None:
+    if text is None or len(text) > _MAX_NUMBER_CHARS:
         return None
     try:
         value = Decimal(text)
@@ -64,7 +69,10 @@ def _decimal(el: etree._Element) -> Decimal | None:
 
 def _int(el: etree._Element) -> int | None:
     text = _text(el)
-    if text is None or not text.lstrip("+-").isdigit():
+    # isdigit() admits other scripts' digits, which int() reads but the XSD refuses.
+    if text is None or len(text) > _MAX_NUMBER_CHARS or not text.lstrip("+-").isascii():
+        return None
+    if not text.lstrip("+-").isdigit():
         return None
     return int(text)
 

@@ -9,7 +9,9 @@ clean canonical items.
 from __future__ import annotations
 
 import copy
+import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -104,3 +106,35 @@ def restructured(draw: st.DrawFn) -> bytes:
 @given(restructured())
 def test_check_message_answers_every_well_formed_input(data: bytes) -> None:
     test_check_message_answers_every_input.hypothesis.inner_test(data)  # type: ignore[attr-defined]
+
+
+HUGE_NUMBERS = [
+    ("Quantity", "9" * 5000),  # ValueError from int() before the bound: the stage crashed
+    ("Quantity", "9" * 99_000),
+    ("Index", "1" * 4400),
+    ("Value", "1" * 99_000),
+    ("TotalValue", "12345678901234567"),  # SCHEMA was hidden by TOTAL_VALUE_MISMATCH: accepted
+    ("TotalValue", "1" * 5000 + ".555"),
+    ("NetWeight", "0." + "0" * 90_000 + "1"),
+    ("TotalGrossWeight", "1e999999"),
+]
+
+
+@pytest.mark.parametrize(
+    ("element", "text"), HUGE_NUMBERS, ids=[f"{e}-{len(t)}" for e, t in HUGE_NUMBERS]
+)
+def test_a_huge_number_is_a_schema_error_on_its_element_never_an_exception(
+    element: str, text: str
+) -> None:
+    seed = encode_itmatt(b.itmatt(b.item()))
+    pattern = rf"<{element}( [^>]*)?>[^<]*</{element}>".encode()
+    data = re.sub(
+        pattern, lambda m: m.group(0).split(b">")[0] + b">" + text.encode() + f"</{element}>".encode(),
+        seed, count=1,
+    )  # fmt: skip
+    assert data != seed
+    check = check_message(data)
+    [item] = check.items
+    assert item.rejected, "an item with an out-of-range number must not be accepted"
+    schema = [f for f in item.findings if f.code.value == "SCHEMA"]
+    assert schema and schema[0].path.endswith(f"/{element}")
