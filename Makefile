@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install run offline-demo test lint typecheck unit bench demo-traffic clean
+.PHONY: install run offline-demo test lint typecheck unit bench demo-traffic fuzz clean
 
 install: $(STAMP)
 
@@ -51,6 +51,24 @@ typecheck: $(STAMP)
 ## bench: throughput benchmarks; prints figures and ratios measured side by side
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## fuzz: atheris on every fuzz target in turn, FUZZ_SECONDS each; what crashes joins tests/fuzz/corpus
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= $(shell $(BIN)/python -m tests.fuzz.run --list)
+
+# --keep-going: one run finds every distinct crash, and corpus cases still awaiting a fix do not
+# end it on start-up (a hang or memory blow-up still ends that target's run). --collect copies
+# new crash-*/timeout-*/oom-* inputs into the corpus, where they fail `make test` until fixed,
+# and makes `make fuzz` fail once every target has had its turn.
+fuzz: $(STAMP)
+	@status=0; for target in $(FUZZ_TARGETS); do \
+		log=out/fuzz/$$target/fuzz.log; mkdir -p out/fuzz/$$target; \
+		echo "== fuzz $$target for $(FUZZ_SECONDS) s (log: $$log)"; \
+		$(BIN)/python -m tests.fuzz.run $$target --seconds $(FUZZ_SECONDS) --keep-going \
+			> $$log 2>&1 || echo "   libFuzzer stopped on a hang, memory or crash: see $$log"; \
+		grep -h -A1 '^==== crash' $$log || true; \
+		$(BIN)/python -m tests.fuzz.run $$target --collect || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -42,6 +42,8 @@ def text_problem(text: str) -> str | None:
 #: beyond is a mistake or an attack (`1e1000000` costs seconds to format and compare).
 MAX_INTEGER_DIGITS = 15
 MAX_FRACTION_DIGITS = 9
+#: Enough digits that normalising any number text we read never rounds it.
+_EXACT = Context(prec=60)
 #: Longest number text read at all; longer text is refused before it is converted.
 MAX_NUMBER_CHARS = 40
 
@@ -69,7 +71,7 @@ def bounded_decimal(value: Decimal) -> Decimal:
     if value.adjusted() >= MAX_INTEGER_DIGITS:
         raise ValueError(f"{_short(str(value))} is out of range: {number_range()}")
     if isinstance(exponent, int) and exponent < -MAX_FRACTION_DIGITS:
-        value = value.normalize()
+        value = value.normalize(_EXACT)  # 28 digits (the default) would round silently
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -MAX_FRACTION_DIGITS:
             raise ValueError(f"{_short(str(value))} is too precise: {number_range()}")

@@ -8,9 +8,10 @@ item-level problems; message-level ones raise `MessageRejected`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -56,23 +57,22 @@ def _text(el: etree._Element) -> str | None:
 _MAX_NUMBER_CHARS = 40
 
 
+#: Plain decimal notation, as the XSD's xs:decimal and our encoder write it. An exponent
+#: (`1E+1000000`) is SCHEMA to the XSD and would overflow the rulebook's sums.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+_PLAIN_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+
+
 def _decimal(el: etree._Element) -> Decimal | None:
     text = _text(el)
-    if text is None or len(text) > _MAX_NUMBER_CHARS:
+    if text is None or len(text) > _MAX_NUMBER_CHARS or not _PLAIN_DECIMAL.fullmatch(text):
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+    return Decimal(text)
 
 
 def _int(el: etree._Element) -> int | None:
     text = _text(el)
-    # isdigit() admits other scripts' digits, which int() reads but the XSD refuses.
-    if text is None or len(text) > _MAX_NUMBER_CHARS or not text.lstrip("+-").isascii():
-        return None
-    if not text.lstrip("+-").isdigit():
+    if text is None or len(text) > _MAX_NUMBER_CHARS or not _PLAIN_INTEGER.fullmatch(text):
         return None
     return int(text)
 

@@ -80,12 +80,13 @@ def parse_untrusted(
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         text = str(exc)
-        if "depth" in text.lower():
-            raise MessageRejected(
-                Code.XML_TOO_LARGE,
-                f"elements are nested deeper than {limits.max_depth} levels",
-            ) from None
-        if "huge" in text.lower() or "too long" in text.lower():
+        # By the error code, not the text: the text quotes tag names (`<depth></huge>`).
+        if getattr(exc, "code", None) == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            if text.startswith("Excessive depth"):
+                raise MessageRejected(
+                    Code.XML_TOO_LARGE,
+                    f"elements are nested deeper than {limits.max_depth} levels",
+                ) from None
             raise MessageRejected(
                 Code.XML_TOO_LARGE, f"a text node is over {limits.max_text_chars:,} characters"
             ) from None
@@ -132,10 +133,10 @@ def _check_tree(root: etree._Element, data: bytes, limits: XmlLimits) -> None:
     after_declaration = declaration.end() if declaration else 0
     if data.find(b"<?", after_declaration) != -1 or b"XInclude" in data:
         _check_markup(root)
-    # A text node longer than the limit needs that many bytes without a '<'.
-    if (
-        len(data) > limits.max_text_chars
-        and max(map(len, data.split(b"<"))) > limits.max_text_chars
+    # A text node longer than the limit needs that many bytes without a '<', unless
+    # comments or CDATA sections (`<!`) split it: the parser joins the pieces.
+    if len(data) > limits.max_text_chars and (
+        b"<!" in data or max(map(len, data.split(b"<"))) > limits.max_text_chars
     ):
         if root.xpath("boolean(//text()[string-length(.) > $n])", n=limits.max_text_chars):
             raise MessageRejected(

@@ -59,6 +59,8 @@ def _number(text: str) -> Decimal | int | _Unreadable:
         value = bounded_decimal(Decimal(text))
     except ValueError as exc:
         return _Unreadable(text, f"number {exc}")
+    except ArithmeticError:  # an exponent beyond what Decimal can hold (InvalidOperation)
+        return _Unreadable(text, f"number {text[:20]}... is out of range")
     if value == value.to_integral_value() and "." not in text and "e" not in text.lower():
         return int(value)
     return value

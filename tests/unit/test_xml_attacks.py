@@ -124,6 +124,20 @@ def test_text_node_over_limit_below_byte_cap() -> None:
     assert refused_code(data) == "XML_TOO_LARGE"
 
 
+@pytest.mark.parametrize("separator", [b"<!---->", b"<![CDATA[]]>"], ids=["comment", "cdata"])
+def test_text_node_split_by_comments_or_cdata_is_still_too_large(separator: bytes) -> None:
+    # The parser joins the pieces into one text node; no run of bytes is over the limit.
+    # Found by the fuzz helper: 3 x 99,000 characters passed as one 297,000-character node.
+    piece = b"a" * 99_000
+    data = b"<r><Description>" + separator.join([piece] * 3) + b"</Description></r>"
+    assert refused_code(data) == "XML_TOO_LARGE"
+
+
+def test_a_tag_named_like_a_limit_is_malformed_not_too_large() -> None:
+    # The refusal is chosen by libxml2's error code, not by words in its message.
+    assert refused_code(b"<depth></huge>") == "XML_MALFORMED"
+
+
 def test_item_count_limit() -> None:
     data = b"<r>" + b"<Item/>" * 11 + b"</r>"
     assert refused_code(data, XmlLimits(max_items=10)) == "XML_TOO_LARGE"

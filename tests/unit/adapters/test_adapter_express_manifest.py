@@ -519,6 +519,8 @@ LINE_VALUE = ("shipments", 1, "lines", 0, "value")
         (("shipments", 0, "pieces"), "9" * 5000),
         (VALUE, "1e-1000000"),
         (VALUE, "0.0000000001"),
+        (VALUE, "999999999999999991e4009999999999999999"),  # Decimal's own range: fuzzer
+        (VALUE, "1.0000000000000000000000000000001"),  # was rounded to 1 silently
     ],
 )
 def test_numbers_out_of_range_are_refused_naming_the_field(
