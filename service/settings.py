@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=200, ge=1)
     #: Requests of one API key in flight at once, per API process.
     max_concurrent_per_key: int = Field(default=16, ge=1)
+    #: Connections and requests the API serves at once (all keys); beyond, uvicorn answers 503
+    #: at once, so a flood of idle or half-open connections cannot exhaust the process.
+    max_connections: int = Field(default=2048, ge=1)
     #: uvicorn waits this long for requests in flight on SIGTERM, then closes them.
     shutdown_timeout_s: int = Field(default=10, ge=1)
     #: Records per stage batch (`getmany` max_records) and the wait for one.

@@ -30,6 +30,7 @@ def serve(app: FastAPI, settings: Settings) -> None:
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=settings.shutdown_timeout_s,
+        limit_concurrency=settings.max_connections,
     )
 
 
