@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import kafka
@@ -17,10 +19,16 @@ from service.api.deps import Runtime
 from service.api.guard import RequestGuard
 from service.api.limits import TooManyRequests
 from service.db.engine import create_engine, create_sessionmaker
+from service.db.outage import is_outage
 from service.errors import AedexError
 from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+#: Seconds a client is told to wait when the database is unavailable.
+UNAVAILABLE_RETRY_AFTER_S = 5
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -88,6 +96,24 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"error": error.code, "detail": error.detail},
             status_code=error.status,
             headers=headers,
+        )
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def unavailable(request: Request, error: Exception) -> JSONResponse:
+        # The database is down, locked or full: the client should retry, and nothing is
+        # wrong with its request. One line, no traceback; other errors are RequestGuard's.
+        if not is_outage(error):
+            raise error
+        log.warning(
+            "database unavailable; answered 503",
+            path=request.url.path,
+            error=f"{type(error).__name__}: {str(error)[:300]}",
+        )
+        return JSONResponse(
+            {"error": "UNAVAILABLE", "detail": "the database is unavailable; retry later"},
+            status_code=503,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -40,7 +40,7 @@ _WHY: dict[int, str] = {
     415: "wrong Content-Type for this route",
     422: "a parameter or a manifest is not what the route takes (the detail names it)",
     429: "over this key's rate or concurrency limit; see Retry-After and RateLimit-*",
-    503: "not ready: the database or the broker is unavailable",
+    503: "the database (or, for /readyz, the broker) is unavailable: retry after Retry-After",
 }
 
 
@@ -50,7 +50,7 @@ def refusals(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 #: Every route that takes an API key can be refused for these.
-KEYED = (401, 422, 429)
+KEYED = (401, 422, 429, 503)
 #: Routes that read a body can also be refused for these.
 UPLOAD = (*KEYED, 408, 413, 415)
 

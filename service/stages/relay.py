@@ -21,7 +21,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import kafka
@@ -59,7 +59,7 @@ class Relay:
             while not self.stopping.is_set():
                 try:
                     sent = await self.publish_once(producer)
-                except (KafkaError, OperationalError, OSError) as error:
+                except (KafkaError, DBAPIError, OSError) as error:
                     log.warning("relay pass failed; retrying", error=repr(error))
                     sent = 0
                 if sent < BATCH:

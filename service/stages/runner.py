@@ -23,10 +23,11 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, ConsumerStoppedError, IllegalStateError, KafkaError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import kafka
+from service.db.outage import is_outage
 from service.kafka_decoding import undecodable_reason
 from service.metrics import Metrics
 from service.settings import Settings
@@ -219,6 +220,7 @@ class StageRunner:
         batches = await self._fetch(consumer)
         records = [record for part in batches.values() for record in part]
         if not records:
+            await self._reset_past_the_end(consumer)
             return
         started = time.perf_counter()
         try:
@@ -226,7 +228,7 @@ class StageRunner:
             outgoing = await self._handle(readable) if readable else []
             outgoing += unreadable
             await self._produce(producer, outgoing)
-        except (OperationalError, DBAPIError, KafkaError, OSError) as error:
+        except (DBAPIError, KafkaError, OSError, TimeoutError) as error:
             log.warning("batch failed; rewinding", stage=stage, error=repr(error))
             for tp, part in batches.items():
                 consumer.seek(tp, part[0].offset)
@@ -240,6 +242,30 @@ class StageRunner:
         now_ms = time.time() * 1000
         for record in records:
             waited.observe(max(0.0, now_ms - record.timestamp) / 1000)
+
+    async def _reset_past_the_end(self, consumer: AIOKafkaConsumer) -> None:
+        """Start again from the earliest offset of a partition whose position is past the end
+        of its log, as Kafka's `auto.offset.reset` would.
+
+        Apache Kafka answers such a fetch with OFFSET_OUT_OF_RANGE and the client resets;
+        the embedded broker answers nothing, so a consumer whose broker restarted empty (or
+        that was rewound after the restart) would wait past the end and skip every new
+        record below its old position. Re-reading is safe: handlers are idempotent.
+        """
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            position = await consumer.position(tp)
+            if position > end:
+                log.warning(
+                    "position past the end of the log (the broker lost its data?); "
+                    "reading the partition again from its earliest offset",
+                    stage=self.handler.name, topic=tp.topic, partition=tp.partition,
+                    position=position, end=end,
+                )  # fmt: skip
+                self.metrics.stage_records.labels(self.handler.name, "offset_reset").inc()
+                consumer.seek_to_beginning(tp)
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         """Commit `offsets` of the partitions this consumer still owns; a partition that has
@@ -291,22 +317,18 @@ class StageRunner:
         try:
             async with self.sessions() as session, session.begin():
                 return await self.handler.handle(session, records)
-        except (OperationalError, DBAPIError) as error:
-            if not _is_data_error(error):
-                raise
-            log.warning("batch failed; retrying record by record", error=repr(error)[:500])
         except Exception as error:  # noqa: BLE001 - isolate the record that fails, below
+            if is_outage(error):
+                raise
             log.warning("batch failed; retrying record by record", error=repr(error)[:500])
         outgoing: list[Outgoing] = []
         for record in records:
             try:
                 async with self.sessions() as session, session.begin():
                     outgoing += await self.handler.handle(session, [record])
-            except (OperationalError, DBAPIError) as error:
-                if not _is_data_error(error):
-                    raise
-                outgoing.append(await self._poison(record, error))
             except Exception as error:  # noqa: BLE001 - a poison record must not block the partition
+                if is_outage(error):
+                    raise
                 outgoing.append(await self._poison(record, error))
         return outgoing
 
@@ -333,8 +355,3 @@ class StageRunner:
             await producer.send(o.topic, o.value, key=o.key, headers=o.headers) for o in outgoing
         ]
         await asyncio.gather(*futures)
-
-
-def _is_data_error(error: DBAPIError) -> bool:
-    """True for errors caused by the data (constraint, bad value), not by the connection."""
-    return not error.connection_invalidated and not isinstance(error, OperationalError)

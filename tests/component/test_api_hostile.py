@@ -106,6 +106,17 @@ class HealthProbe:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
+async def _read_answer(reader: asyncio.StreamReader) -> bytes:
+    """One HTTP response, head and body (they may arrive in separate segments)."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return head + await asyncio.wait_for(reader.readexactly(length), 10)
+
+
 async def _half_upload(port: int, key: str, *, declared: int, sent: int) -> None:
     """Send a POST's headers and `sent` of `declared` body bytes, then drop the connection."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -186,21 +197,21 @@ async def test_slow_and_never_ending_bodies_end_with_408(
             reader, writer = await asyncio.open_connection("127.0.0.1", api.port)
             writer.write(head + b"<ITMATT")
             await writer.drain()
-            answer = await asyncio.wait_for(reader.read(4096), 10)
+            answer = await _read_answer(reader)
             writer.close()
             return answer
 
         async def trickle() -> bytes:
             reader, writer = await asyncio.open_connection("127.0.0.1", api.port)
             writer.write(head)
-            read = asyncio.create_task(reader.read(4096))
+            read = asyncio.create_task(_read_answer(reader))
             for _ in range(40):  # 1 byte per 0.25 s: never idle for 1 s, never done in 3 s
                 if read.done():
                     break
                 writer.write(b"<")
                 await writer.drain()
                 await asyncio.sleep(0.25)
-            answer = await asyncio.wait_for(read, 10)
+            answer = await read
             writer.close()
             return answer
 

@@ -4,6 +4,7 @@ The stages run as worker processes under the Supervisor that `aedex run`
 uses, on a broker of the test's own. The test kills one of them while it
 works through the traffic; the Supervisor starts it again. Every accepted
 item must still get exactly one answer, and no row may be stored twice.
+Each test records its row of the fault table (rows 1 and 3; tests/e2e/fault_table.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ from service.db.models import Assessment, InboxMessage, ItemRecord, Response, Re
 from service.demo import ROUTES
 from service.settings import STAGES
 from service.stages.settlement import is_answer
+from tests.e2e.conftest import FaultRows
+from tests.e2e.fault_harness import (
+    answered_items,
+    assert_nothing_lost_or_doubled,
+    duplicated_rows,
+    republished,
+    wait_recovered,
+)
+from tests.e2e.fault_table import FaultRow
 from tests.e2e.pipeline import Pipeline, supervised_pipeline
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -104,6 +114,31 @@ async def _assert_exactly_once(pipeline: Pipeline, accepted: int) -> None:
     assert await pipeline.unsettled() == 0
 
 
+def _database(pipeline: Pipeline) -> str:
+    return "PostgreSQL" if pipeline.settings.database_url.startswith("postgresql") else "SQLite"
+
+
+async def _answered(pipeline: Pipeline) -> int:
+    return sum((await answered_items(pipeline.sessions)).values())
+
+
+async def _measure(pipeline: Pipeline, row: FaultRow, accepted: int, killed: float) -> None:
+    """The row's figures, counted over the whole database (every row in it was accepted):
+    recovery from the kill until all is answered and settled, then loss and doubles."""
+
+    async def recovered() -> bool:
+        return await pipeline.answers() >= accepted and await pipeline.unsettled() == 0
+
+    row.recovery_s = await wait_recovered(recovered, since=killed)
+    row.lost = max(0, accepted - await _answered(pipeline))
+    doubles = await duplicated_rows(pipeline.sessions)
+    row.duplicated = sum(doubles.values())
+    if doubles:
+        row.notes["doubled"] = ", ".join(f"{n} {kind}" for kind, n in doubles.items())
+    row.accepted = accepted
+    row.notes["re-published"] = await republished(pipeline.sessions)
+
+
 async def _backlog_ready(pipeline: Pipeline, stage: str, accepted: int) -> bool:
     """Has everything upstream of `stage` been done, so the stage starts on a full backlog?"""
     if stage == "validate":
@@ -119,9 +154,13 @@ async def _backlog_ready(pipeline: Pipeline, stage: str, accepted: int) -> bool:
     return await pipeline.count(PROGRESS["assess"]) >= scored
 
 
+#: Rows of the fault table.
+ROWS = {"validate": "1a", "assess": "1b", "respond": "1c"}
+
+
 @pytest.mark.parametrize("stage", ["validate", "assess", "respond"])
 async def test_a_stage_worker_killed_mid_batch_loses_and_doubles_nothing(
-    database_url: str, embedded_broker: EmbeddedBroker, stage: str
+    database_url: str, embedded_broker: EmbeddedBroker, stage: str, fault_rows: FaultRows
 ) -> None:
     # The victim starts on a full backlog, so it is inside a batch nearly all the
     # time until killed. The relay's re-publishing, which would heal a stage that
@@ -134,6 +173,7 @@ async def test_a_stage_worker_killed_mid_batch_loses_and_doubles_nothing(
     ) as pipeline:  # fmt: skip
         supervisor = pipeline.supervisor
         assert supervisor is not None
+        row = fault_rows.open(ROWS[stage], f"kill -9 of the {stage} worker mid-batch", _database(pipeline))  # fmt: skip
         accepted = await _post_traffic(pipeline)
         assert accepted >= ITEMS * 0.95
         deadline = time.monotonic() + 180
@@ -143,29 +183,41 @@ async def test_a_stage_worker_killed_mid_batch_loses_and_doubles_nothing(
         supervisor.add(stage)
         victim = supervisor.workers[stage].pid
         done = await _kill_midway(pipeline, PROGRESS[stage], victim, accepted)
+        killed = time.monotonic()
+        row.in_flight = accepted - await _answered(pipeline)
         assert done < accepted, "the worker had finished before it was killed"
 
+        await _measure(pipeline, row, accepted, killed)
+        row.notes["batch (records)"] = BATCH[stage]
+        row.notes["re-publishing"] = "off (the stage's own commits must hold)"
+        assert_nothing_lost_or_doubled(row)
         await _assert_exactly_once(pipeline, accepted)
         assert supervisor.restarts[stage] == 1
         assert supervisor.workers[stage].pid != victim
 
 
 async def test_the_broker_killed_mid_stream_loses_and_doubles_nothing(
-    pipeline: Pipeline, embedded_broker: EmbeddedBroker
+    pipeline: Pipeline, embedded_broker: EmbeddedBroker, fault_rows: FaultRows
 ) -> None:
     supervisor = pipeline.supervisor
     assert supervisor is not None
+    row = fault_rows.open("3", "kill -9 of the broker mid-stream (memory storage: restarts empty)", _database(pipeline))  # fmt: skip
     accepted = await _post_traffic(pipeline)
     broker_pid = embedded_broker.pid
     assert broker_pid is not None
     answered = select(func.count()).select_from(Response)
     done = await _kill_midway(pipeline, answered, broker_pid, accepted)
+    killed = time.monotonic()
+    row.in_flight = accepted - await _answered(pipeline)
     assert done < accepted, "the stream had finished before the broker was killed"
 
-    await _assert_exactly_once(pipeline, accepted)
-    assert supervisor.restarts["broker"] == 1
+    await _measure(pipeline, row, accepted, killed)
     # The records in flight died with the broker; the relay sent their messages again.
     resent = await pipeline.count(
         select(func.count()).select_from(InboxMessage).where(InboxMessage.publish_count > 1)
     )
+    row.notes["re-publish after (s)"] = pipeline.settings.reconcile_after_s
+    assert_nothing_lost_or_doubled(row)
+    await _assert_exactly_once(pipeline, accepted)
+    assert supervisor.restarts["broker"] == 1
     assert resent > 0
