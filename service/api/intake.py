@@ -18,7 +18,15 @@ from messages.check import MessageCheck, check_message
 from messages.codec import encode_cusitm
 from messages.xml import XmlLimits
 from service.api.deps import BodyDep, OperatorDep, Runtime, RuntimeDep, media_type
-from service.api.schemas import MANIFEST_JSON, RAW, UPLOAD, AcceptedMessage, body, refusals
+from service.api.schemas import (
+    MANIFEST_JSON,
+    RAW,
+    READ_MESSAGE_LINK,
+    UPLOAD,
+    AcceptedMessage,
+    body,
+    refusals,
+)
 from service.db.models import InboxMessage
 from service.errors import AedexError
 from service.intake import Accepted, accept, check_sender, read_envelope
@@ -94,7 +102,10 @@ async def _publish(rt: Runtime, accepted: Accepted) -> None:
 @router.post(
     "/messages",
     status_code=202,
-    responses={202: {"model": AcceptedMessage}, **refusals(400, 403, 409, *UPLOAD)},
+    responses={
+        202: {"model": AcceptedMessage, "links": READ_MESSAGE_LINK},
+        **refusals(400, 403, 409, *UPLOAD),
+    },
     openapi_extra=body(
         {"application/xml": RAW, "text/xml": RAW}, description="one ITMATT or CUSITM message"
     ),
@@ -116,7 +127,10 @@ async def post_message(
 @router.post(
     "/express/manifests",
     status_code=202,
-    responses={202: {"model": AcceptedMessage}, **refusals(403, 409, *UPLOAD)},
+    responses={
+        202: {"model": AcceptedMessage, "links": READ_MESSAGE_LINK},
+        **refusals(403, 409, *UPLOAD),
+    },
     openapi_extra=body(
         {"application/json": MANIFEST_JSON, "text/csv": RAW, "application/csv": RAW},
         description="an express manifest, JSON or CSV (DESIGN.md §3)",

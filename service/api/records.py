@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from service.api.deps import OperatorDep, SessionDep
-from service.api.schemas import KEYED, refusals
+from service.api.schemas import KEYED, NEXT_PAGE_LINK, READ_ITEM_LINK, refusals
 from service.db.base import aware
 from service.db.models import InboxMessage, ItemRecord, Response
 from service.errors import NotFound
@@ -29,7 +29,10 @@ MessageId = Annotated[str, Path(min_length=1, max_length=35)]
 ItemId = Annotated[str, Path(min_length=1, max_length=35)]
 
 
-@router.get("/messages/{message_id}", responses=refusals(404, *KEYED))
+@router.get(
+    "/messages/{message_id}",
+    responses={200: {"links": READ_ITEM_LINK}, **refusals(404, *KEYED)},
+)
 async def get_message(
     message_id: MessageId, caller: OperatorDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -114,7 +117,7 @@ async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) ->
     }
 
 
-@router.get("/responses", responses=refusals(*KEYED))
+@router.get("/responses", responses={200: {"links": NEXT_PAGE_LINK}, **refusals(*KEYED)})
 async def get_responses(
     caller: OperatorDep,
     session: SessionDep,

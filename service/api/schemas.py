@@ -63,3 +63,27 @@ MANIFEST_JSON = {"schema": {"type": "object", "description": "express manifest (
 def body(content: dict[str, dict[str, Any]], *, description: str) -> dict[str, Any]:
     """`openapi_extra` for a route that reads its raw body, so the document shows it."""
     return {"requestBody": {"required": True, "description": description, "content": content}}
+
+
+#: OpenAPI links: how a client (or schemathesis's stateful run) follows one answer to the next.
+READ_MESSAGE_LINK = {
+    "GetMessage": {
+        "operationId": "get_message_v1_messages__message_id__get",
+        "parameters": {"message_id": "$response.body#/message_id"},
+        "description": "the message's status and each item's findings",
+    }
+}
+READ_ITEM_LINK = {
+    "GetItem": {
+        "operationId": "get_item_v1_items__item_id__get",
+        "parameters": {"item_id": "$response.body#/items/0/item_id"},
+        "description": "every version of the message's first item and its decisions",
+    }
+}
+NEXT_PAGE_LINK = {
+    "NextPage": {
+        "operationId": "get_responses_v1_responses_get",
+        "parameters": {"after": "$response.body#/next"},
+        "description": "the next page of CUSRSP answers",
+    }
+}
