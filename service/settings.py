@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = ""
     topic_prefix: str = "aed"
     topic_partitions: int = Field(default=3, ge=1, le=1024)
-    #: Idempotent producers need InitProducerId, which Tansu lacks: off unless the broker has it.
+    #: Idempotent producers need InitProducerId; Tansu fails aiokafka's v0 of it: off by default.
     kafka_idempotence: bool = False
     #: Consumer group timeouts (aiokafka defaults). `aedex run` lowers them for the embedded
     #: broker, which otherwise holds a group join until they pass; Apache Kafka refuses a

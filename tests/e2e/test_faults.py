@@ -59,6 +59,7 @@ from tests.e2e.fault_harness import (
     recover_and_count,
     wait_recovered,
 )
+from tests.e2e.fault_table import FaultRow
 from tests.e2e.pipeline import Pipeline, free_port, supervised_pipeline
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -122,6 +123,16 @@ async def _read_topic(
         return found
     finally:
         await consumer.stop()
+
+
+async def _note_outage_side_effects(row: FaultRow, pipeline: Pipeline) -> int:
+    """Note what an outage must not cause (API errors, worker restarts, dead letters);
+    returns the dead letters, which must be none: an outage is no record's fault."""
+    row.notes["API unhandled errors"] = _api_errors(pipeline)
+    row.notes["workers restarted"] = _restarts(pipeline)
+    dead = len(await _dead_letters(pipeline))
+    row.notes["dead-lettered"] = dead
+    return dead
 
 
 async def _dead_letters(pipeline: Pipeline, *, want: int = 0) -> list[ConsumerRecord[bytes, bytes]]:
@@ -194,10 +205,7 @@ async def test_a_sqlite_write_lock_held_for_10s_loses_and_doubles_nothing(
         await recover_and_count(row, pipeline.sessions, traffic, fault_ended=released)
         row.notes["lock held (s)"] = round(released - locked, 1)
         row.notes["slowest 202 (s)"] = round(traffic.ledger.slowest_202_s, 1)
-        row.notes["API unhandled errors"] = _api_errors(pipeline)
-        row.notes["workers restarted"] = _restarts(pipeline)
-        dead = len(await _dead_letters(pipeline))
-        row.notes["dead-lettered"] = dead
+        dead = await _note_outage_side_effects(row, pipeline)
     # The lock held every writer off: nothing could be stored while it lasted.
     assert accepted_while_locked == 0
     assert dead == 0, f"{dead} valid records dead-lettered: a locked database is not poison"
@@ -317,10 +325,7 @@ async def test_postgresql_stopped_for_30s_loses_and_doubles_nothing(
         started = time.monotonic()
         await recover_and_count(row, pipeline.sessions, traffic, fault_ended=started)
         row.notes["down (s)"] = round(started - stopped, 1)
-        row.notes["API unhandled errors"] = _api_errors(pipeline)
-        row.notes["workers restarted"] = _restarts(pipeline)
-        dead = len(await _dead_letters(pipeline))
-        row.notes["dead-lettered"] = dead
+        dead = await _note_outage_side_effects(row, pipeline)
     # Accepting needs the database: no 202 can come while it is down.
     assert accepted_while_down == 0
     assert dead == 0, f"{dead} valid records dead-lettered: a database outage is not poison"
@@ -391,10 +396,7 @@ async def test_the_disk_under_sqlite_full_for_8s_loses_and_doubles_nothing(
         await recover_and_count(row, pipeline.sessions, traffic, fault_ended=freed)
         row.notes["full (s)"] = round(freed - full, 1)
         row.notes["messages accepted while full"] = accepted_while_full
-        row.notes["API unhandled errors"] = _api_errors(pipeline)
-        row.notes["workers restarted"] = _restarts(pipeline)
-        dead = len(await _dead_letters(pipeline))
-        row.notes["dead-lettered"] = dead
+        dead = await _note_outage_side_effects(row, pipeline)
     assert free_when_full < 1 << 20, f"the disk was not full: {free_when_full:,} bytes free"
     assert dead == 0, f"{dead} valid records dead-lettered: a full disk is not poison"
     assert_nothing_lost_or_doubled(row)
