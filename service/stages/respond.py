@@ -28,6 +28,7 @@ from messages.codelists import DECISIONS
 from messages.models import CusrspHeader, CusrspMessage, ResponseError
 from messages.models import Response as CusrspResponse
 from service.db.models import Response, ReviewTask
+from service.db.ordering import lock_response_order
 from service.stages.runner import Outgoing, Stage
 from service.stages.settlement import is_answer, settle_answered
 
@@ -80,6 +81,8 @@ class RespondStage(Stage):
             for r in await session.scalars(select(Response).where(Response.dedupe_key.in_(keys)))
         }
         unique_fresh = {r.dedupe_key: r for r in planned if r.dedupe_key not in stored}
+        if unique_fresh:
+            await lock_response_order(session)
         session.add_all(unique_fresh.values())
         if tasks:
             open_rows = set(
