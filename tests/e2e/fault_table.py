@@ -151,6 +151,41 @@ def render(rows: list[FaultRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: README holds the compact table between these markers (`--readme README.md` rewrites it).
+README_START = "<!-- fault-table:start (python -m tests.e2e.fault_table --readme README.md) -->"
+README_END = "<!-- fault-table:end -->"
+
+
+def render_summary(rows: list[FaultRow]) -> str:
+    """The compact table for README: what each fault cost; the page has the notes."""
+    columns = (
+        "#",
+        "fault",
+        "database",
+        "in flight",
+        "lost",
+        "duplicated",
+        "recovery (s)",
+        "result",
+    )
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [
+            row.number, row.fault, row.database, _figure(row.in_flight), _figure(row.lost),
+            _figure(row.duplicated),
+            "—" if row.recovery_s is None else f"{row.recovery_s:.1f}",
+            "pass" if row.outcome == "passed" else f"**{row.outcome.upper()}**",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_in_readme(readme: Path, rows: list[FaultRow]) -> None:
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + render_summary(rows) + text[end:], encoding="utf-8")
+
+
 def _figure(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
@@ -167,12 +202,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.fault_table", description=__doc__)
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder of row JSON files")
     parser.add_argument("--write", type=Path, help="write the Markdown page here")
+    parser.add_argument("--readme", type=Path, help="rewrite the compact table in this README")
     args = parser.parse_args(argv)
     rows = load(args.results)
     if not rows:
         sys.stderr.write(f"no fault rows in {args.results}: run the fault tests first\n")
         return 1
     page = render(rows)
+    if args.readme is not None:
+        replace_in_readme(args.readme, rows)
+        sys.stderr.write(f"wrote the compact table of {len(rows)} rows to {args.readme}\n")
     if args.write is not None:
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.write_text(page, encoding="utf-8")
