@@ -67,8 +67,8 @@ def consumer(
     decoded arrives as one marked record (service.kafka_decoding), never as an error
     that holds the partition.
     """
-    kafka_decoding.install()
     fetch_bytes = settings.max_message_bytes + RECORD_HEADROOM_BYTES
+    kafka_decoding.install(max_decompressed_bytes=fetch_bytes)
     options: dict[str, Any] = {
         "bootstrap_servers": bootstrap,
         "group_id": group_id,

@@ -18,6 +18,13 @@ them. Every compression codec a producer may use (gzip, snappy, lz4, zstd) is
 decoded (cramjam, aiokafka's codec library); this is for what still fails:
 corrupt data, an unknown codec, a CRC mismatch.
 
+A compressed batch is also checked, before aiokafka decompresses it, against
+`max_decompressed_bytes` (set by `install`): 6 KB of zstd can expand to 200 MB,
+and one such record would otherwise kill its worker for lack of memory on every
+attempt. The check decompresses into a fixed buffer (lz4, zstd), reads the
+declared block sizes (snappy) or decompresses with a bounded output (gzip), so
+it costs bounded memory whatever the batch claims.
+
 This reaches into aiokafka's fetcher (`aiokafka.consumer.fetcher.MemoryRecords`);
 the version range in pyproject.toml is the one it was written and tested for,
 and tests/component/test_kafka_decoding.py fails if aiokafka changes under it.
@@ -27,10 +34,12 @@ from __future__ import annotations
 
 import struct
 import time
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import aiokafka.consumer.fetcher as _fetcher
+import cramjam
 
 #: Header of a record that stands for an undecodable batch; its value is the reason.
 UNDECODABLE_HEADER = "aedex.undecodable"
@@ -40,6 +49,71 @@ _REAL_MEMORY_RECORDS: Any = _fetcher.MemoryRecords
 _LOG_OVERHEAD = 12
 _MAGIC_AT = 16
 _LAST_OFFSET_DELTA_AT = 23
+_ATTRIBUTES_AT = 21
+#: A v2 batch's header, before its (possibly compressed) records.
+_V2_HEADER = 61
+_XERIAL = b"\x82SNAPPY\x00"
+
+#: Largest decompressed batch a consumer accepts (`install` sets it from the settings).
+_limits = {"max_decompressed_bytes": 64 * 1024 * 1024}
+#: One reusable output buffer for the bounded lz4/zstd check (allocated on first use).
+_scratch: dict[int, bytearray] = {}
+
+
+def _decompressed_too_large(raw: bytes) -> str | None:
+    """Why a compressed v2 batch would decompress beyond the limit, or None."""
+    if len(raw) <= _V2_HEADER or raw[_MAGIC_AT] < 2:
+        return None
+    codec = struct.unpack_from(">h", raw, _ATTRIBUTES_AT)[0] & 0x07
+    if codec == 0:
+        return None
+    limit = _limits["max_decompressed_bytes"]
+    payload = raw[_V2_HEADER:]
+    try:
+        size = _bounded_size(codec, payload, limit)
+    except Exception:  # noqa: BLE001 - corrupt data: aiokafka's own decoding will say so
+        return None
+    if size is not None and size > limit:
+        return (
+            f"DecompressionBomb: the batch decompresses to more than {limit:,} bytes "
+            f"({len(payload):,} compressed)"
+        )
+    return None
+
+
+def _bounded_size(codec: int, payload: bytes, limit: int) -> int | None:
+    """The decompressed size, or any number over `limit` once it is known to be over."""
+    if codec == 1:  # gzip, possibly several members
+        total, data = 0, payload
+        while data:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            total += len(inflater.decompress(data, limit + 1 - total))
+            if total > limit or not inflater.eof:
+                return total if total > limit else None
+            data = inflater.unused_data
+        return total
+    if codec == 2:  # snappy, xerial-framed (Java, librdkafka) or raw
+        if not payload.startswith(_XERIAL):
+            return int(cramjam.snappy.decompress_raw_len(payload))
+        total, pos = 0, 16
+        while pos + 4 <= len(payload):
+            length = int.from_bytes(payload[pos : pos + 4], "big")
+            total += int(cramjam.snappy.decompress_raw_len(payload[pos + 4 : pos + 4 + length]))
+            pos += 4 + length
+        return total
+    if codec in (3, 4):  # lz4 frame, zstd: decompress into a buffer one byte over the limit
+        buffer = _scratch.get(limit)
+        if buffer is None:
+            _scratch.clear()
+            buffer = _scratch[limit] = bytearray(limit + 1)
+        module = cramjam.lz4 if codec == 3 else cramjam.zstd
+        try:
+            return int(module.decompress_into(payload, buffer))
+        except cramjam.DecompressionError as error:
+            if "whole buffer" in str(error):
+                return limit + 1
+            raise
+    return None
 
 
 class _Marker:
@@ -76,6 +150,8 @@ class _GuardedBatch:
     def validate_crc(self) -> bool:
         if not self._batch.validate_crc():
             self._broken = "CorruptRecordException: CRC mismatch in the record batch"
+        else:
+            self._broken = _decompressed_too_large(self._raw)
         return True
 
     def __next__(self) -> Any:
@@ -154,8 +230,11 @@ class GuardedMemoryRecords:
         return _GuardedBatch(batch, raw)
 
 
-def install() -> None:
-    """Guard every consumer of this process (idempotent)."""
+def install(*, max_decompressed_bytes: int | None = None) -> None:
+    """Guard every consumer of this process (idempotent); a batch that decompresses to more
+    than `max_decompressed_bytes` is treated as undecodable."""
+    if max_decompressed_bytes is not None:
+        _limits["max_decompressed_bytes"] = max_decompressed_bytes
     _fetcher.MemoryRecords = GuardedMemoryRecords
 
 

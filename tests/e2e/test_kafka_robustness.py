@@ -8,10 +8,12 @@ the pipeline meets what a foreign client really sends.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import struct
 import time
 from collections.abc import AsyncIterator, Sequence
 
+import cramjam
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.client import AIOKafkaClient
@@ -142,6 +144,42 @@ async def test_an_undecodable_batch_is_dead_lettered_and_the_partition_moves_on(
     assert b"undecodable record batch" in headers["error"]
     assert headers["offset"] == b"0"
     assert dead.value == batch[: len(batch)], "the raw batch, for an operator to inspect"
+
+
+def _bomb(codec: str) -> bytes:
+    """A batch whose records decompress to 64-200 MiB of zeros: over the consumer's limit
+    (the largest message plus headroom, 51 MiB) from a few KB to a few MB on the wire."""
+    zeros = b"\0" * (200 if codec == "zstd" else 64) * 1024 * 1024
+    if codec == "gzip":
+        payload, code = gzip.compress(zeros, compresslevel=1), 1
+    elif codec == "snappy":  # xerial framing, as Java clients and librdkafka write it
+        blocks = [
+            bytes(cramjam.snappy.compress_raw(zeros[i : i + 2**20]))
+            for i in range(0, len(zeros), 2**20)
+        ]
+        head = b"\x82SNAPPY\x00" + struct.pack(">ii", 1, 1)
+        payload, code = head + b"".join(struct.pack(">i", len(b)) + b for b in blocks), 2
+    elif codec == "lz4":
+        payload, code = bytes(cramjam.lz4.compress(zeros)), 3
+    else:
+        payload, code = bytes(cramjam.zstd.compress(zeros)), 4
+    return _record_batch(codec=code, payload=payload, records=1000)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+async def test_a_decompression_bomb_is_dead_lettered_without_decompressing_it(
+    pipeline: Pipeline, kafka_bootstrap: str, codec: str
+) -> None:
+    topics = pipeline.settings.topics
+    bomb = _bomb(codec)
+    await _produce_raw(kafka_bootstrap, topics.inbound, bomb)
+    await asyncio.to_thread(
+        _librdkafka_produce, kafka_bootstrap, topics.inbound, codec, [_message(2)]
+    )
+    await pipeline.wait_answered(1, timeout=90)
+    [dead] = await _dead_letters(kafka_bootstrap, topics.deadletter, 1)
+    assert b"DecompressionBomb" in dict(dead.headers)["error"]
+    assert dead.value == bomb
 
 
 class _SlowStage(Stage):
