@@ -120,6 +120,10 @@ class _Checker:
         if isinstance(value, str):
             if len(value) > MAX_STRING:
                 raise _error(node, f"string literal longer than {MAX_STRING} characters")
+            if "__" in value:
+                # No goods word, code or name has a double underscore; dunder text is only
+                # ever a probe for an escape, and must never reach the generated code.
+                raise _error(node, "string literals may not contain '__'")
             return node, "str"
         if isinstance(value, int | float):
             if isinstance(value, float) and not math.isfinite(value):
