@@ -41,6 +41,7 @@ class Code(StrEnum):
     LATE_DATA = "LATE_DATA"
     AWB_CHECK_DIGIT = "AWB_CHECK_DIGIT"
     CANCEL_UNKNOWN = "CANCEL_UNKNOWN"
+    ITEM_ID_REUSED = "ITEM_ID_REUSED"
 
 
 #: Severity of each code when it is found on an item. Message-level codes
@@ -73,6 +74,7 @@ SEVERITY: dict[Code, Severity] = {
     Code.LATE_DATA: "warning",
     Code.AWB_CHECK_DIGIT: "error",
     Code.CANCEL_UNKNOWN: "error",
+    Code.ITEM_ID_REUSED: "error",
 }
 
 

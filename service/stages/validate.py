@@ -14,12 +14,12 @@ nothing.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 from aiokafka import ConsumerRecord
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.check import MessageCheck, check_message
@@ -142,9 +142,16 @@ class ValidateStage(Stage):
             item = item_check.item
             function = item.message_function if item is not None else header_function
             item_id = item_check.declared.item_id or f"?{item_check.index}"
+            # A version refused below keeps its place among the item's versions (event time).
+            version = item.version if item is not None else 0
             if item is not None and function in (MessageFunction.CANCEL, MessageFunction.REPLACE):
                 if not await _known(session, row.sender_operator, item.item_id):
                     findings = [*findings, _cancel_unknown(item_check.index, function)]
+                    item = None
+            elif item is not None and not check.refused:
+                live = await _live(session, row.sender_operator, item.item_id, row.received_at)
+                if live is not None:
+                    findings = [*findings, _item_id_reused(item_check.index, live)]
                     item = None
             rejected = item is None or check.refused
             items.append(
@@ -156,7 +163,7 @@ class ValidateStage(Stage):
                     sender_operator=row.sender_operator,
                     message_id=row.message_id,
                     message_function=int(function),
-                    version=item.version if item is not None else 0,
+                    version=version,
                     status=ItemStatus.REJECTED
                     if rejected
                     else ItemStatus.CANCELLED
@@ -226,17 +233,54 @@ def _cancel_unknown(index: int, function: MessageFunction) -> Finding:
     )
 
 
+def _item_id_reused(index: int, live_message_id: str) -> Finding:
+    return Finding.of(
+        Code.ITEM_ID_REUSED,
+        f"Item[{index}]/ItemId",
+        f"an ORIGINAL (MessageFunction 9) for an item this operator already has live, from "
+        f"message {live_message_id}: send a replacement (MessageFunction 5) or cancel it first",
+    )
+
+
 async def _known(session: AsyncSession, sender: str, item_id: str) -> bool:
+    """Has this operator ever sent this item? An original counts even when it was
+    REJECTED (its replacement is the correction); a replacement or cancellation that was
+    itself refused as unknown does not make the item known."""
     found = await session.scalar(
         select(ItemRecord.id)
         .where(
             ItemRecord.sender_operator == sender,
             ItemRecord.item_id == item_id,
-            ItemRecord.status != ItemStatus.REJECTED,
+            or_(
+                ItemRecord.message_function == int(MessageFunction.ORIGINAL),
+                ItemRecord.status != ItemStatus.REJECTED,
+            ),
         )
         .limit(1)
     )
     return found is not None
+
+
+#: DESIGN.md §4: an item id counts as live for this long after it was received.
+LIVE_FOR = timedelta(days=365)
+
+
+async def _live(
+    session: AsyncSession, sender: str, item_id: str, received_at: datetime
+) -> str | None:
+    """The message of this operator's live version of the item (accepted or assessed, not
+    rejected, cancelled or superseded, received within `LIVE_FOR`), or None."""
+    found: str | None = await session.scalar(
+        select(ItemRecord.message_id)
+        .where(
+            ItemRecord.sender_operator == sender,
+            ItemRecord.item_id == item_id,
+            ItemRecord.status.in_([ItemStatus.ACCEPTED, ItemStatus.ASSESSED]),
+            ItemRecord.received_at >= aware(received_at).astimezone(UTC) - LIVE_FOR,
+        )
+        .limit(1)
+    )
+    return found
 
 
 async def _supersede(session: AsyncSession, sender: str, items: list[ItemRecord]) -> None:
