@@ -11,11 +11,12 @@ from datetime import datetime
 from decimal import Context, Decimal
 from typing import TypeVar
 
+from messages.numbers import MAX_NUMBER_CHARS, PLAIN_DECIMAL, PLAIN_INTEGER
+
 T = TypeVar("T")
 
-# Plain decimal notation only: "1,5", "1e3", "1_000" or "NaN" in an export are mistakes.
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
-_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+# Plain decimal notation only (messages.numbers): "1,5", "1e3", "1_000" or "NaN" in an
+# export are mistakes.
 OPERATOR_CODE = re.compile(r"[A-Z]{3}[A-Z0-9]{0,3}")
 # Characters XML 1.0 cannot carry (C0 controls, lone surrogates, U+FFFE/FFFF): refused here,
 # with a location, rather than failing later when the message is encoded.
@@ -44,8 +45,6 @@ MAX_INTEGER_DIGITS = 15
 MAX_FRACTION_DIGITS = 9
 #: Enough digits that normalising any number text we read never rounds it.
 _EXACT = Context(prec=60)
-#: Longest number text read at all; longer text is refused before it is converted.
-MAX_NUMBER_CHARS = 40
 
 
 def number_range() -> str:
@@ -85,7 +84,7 @@ def _short(text: str) -> str:
 def parse_decimal(text: str) -> Decimal:
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(f"{_short(text)} is out of range: {number_range()}")
-    if not _DECIMAL.fullmatch(text):
+    if not PLAIN_DECIMAL.fullmatch(text):
         raise ValueError(f"{text!r} is not a decimal number (use digits and '.', e.g. 12.50)")
     return bounded_decimal(Decimal(text))
 
@@ -93,7 +92,7 @@ def parse_decimal(text: str) -> Decimal:
 def parse_int(text: str) -> int:
     if len(text) > MAX_NUMBER_CHARS:
         raise ValueError(f"{_short(text)} is out of range: {number_range()}")
-    if not _INTEGER.fullmatch(text):
+    if not PLAIN_INTEGER.fullmatch(text):
         raise ValueError(f"{text!r} is not a whole number")
     if len(text.lstrip("+-")) > MAX_INTEGER_DIGITS:
         raise ValueError(f"{_short(text)} is out of range: {number_range()}")

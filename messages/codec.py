@@ -8,7 +8,6 @@ item-level problems; message-level ones raise `MessageRejected`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +31,7 @@ from messages.models import (
     ResponseError,
     TransportDocument,
 )
+from messages.numbers import is_plain_decimal, is_plain_integer
 from messages.xml import DEFAULT_LIMITS, XmlLimits, parse_untrusted
 
 ITMATT_NS = "urn:aedex:msg:itmatt:1"
@@ -52,27 +52,17 @@ def _text(el: etree._Element) -> str | None:
     return text or None
 
 
-#: Longer number text is no amount, weight or count the XSD allows (it reports SCHEMA):
-#: it is not converted, so a 100,000-digit value costs nothing downstream.
-_MAX_NUMBER_CHARS = 40
-
-
-#: Plain decimal notation, as the XSD's xs:decimal and our encoder write it. An exponent
-#: (`1E+1000000`) is SCHEMA to the XSD and would overflow the rulebook's sums.
-_PLAIN_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
-_PLAIN_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
-
-
 def _decimal(el: etree._Element) -> Decimal | None:
     text = _text(el)
-    if text is None or len(text) > _MAX_NUMBER_CHARS or not _PLAIN_DECIMAL.fullmatch(text):
+    # Exponents (`1E+1000000`) are SCHEMA to the XSD and would overflow the rulebook's sums.
+    if text is None or not is_plain_decimal(text):
         return None
     return Decimal(text)
 
 
 def _int(el: etree._Element) -> int | None:
     text = _text(el)
-    if text is None or len(text) > _MAX_NUMBER_CHARS or not _PLAIN_INTEGER.fullmatch(text):
+    if text is None or not is_plain_integer(text):
         return None
     return int(text)
 

@@ -18,7 +18,6 @@ from typing import Any, TypeAlias
 
 from adapters._parts import PARTY_FIELDS
 from adapters._values import (
-    MAX_NUMBER_CHARS,
     bounded_decimal,
     clean,
     format_datetime,
@@ -34,6 +33,7 @@ from adapters.express.model import (
     Shipment,
     carrier_problem,
 )
+from messages.numbers import MAX_NUMBER_CHARS
 
 JsonValue: TypeAlias = (
     None | bool | int | str | Decimal | list["JsonValue"] | dict[str, "JsonValue"]

@@ -29,7 +29,7 @@ from service.logs import configure_logging
 from service.settings import Settings
 from service.supervise import worker_env
 from tests import builders
-from tests.e2e.fault_harness import HealthProbe
+from tests.e2e.fault_harness import HealthProbe, request_head, send_and_drop
 from tests.e2e.pipeline import ApiProcess
 from tests.log_secrets import LOG_DIR
 from tests.unit.adapters.test_adapter_express_manifest import MANIFEST_JSON
@@ -87,16 +87,9 @@ async def _read_answer(reader: asyncio.StreamReader) -> bytes:
 
 
 async def _half_upload(port: int, key: str, *, declared: int, sent: int) -> None:
-    """Send a POST's headers and `sent` of `declared` body bytes, then drop the connection."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = (
-        f"POST /v1/messages HTTP/1.1\r\nHost: aedex\r\nContent-Type: application/xml\r\n"
-        f"Authorization: Bearer {key}\r\nContent-Length: {declared}\r\n\r\n"
-    )
-    writer.write(head.encode() + b"<" * sent)
-    await writer.drain()
-    await asyncio.sleep(0.01)
-    writer.transport.abort()
+    """Send a POST's headers and `sent` of `declared` body bytes, then reset the connection."""
+    head = request_head("/v1/messages", key=key, media="application/xml", length=declared)
+    await send_and_drop(port, head + b"<" * sent, after_s=0.01, reset=True)
 
 
 async def test_200_aborted_uploads_neither_stall_the_api_nor_fill_its_log(
@@ -154,10 +147,9 @@ async def test_slow_and_never_ending_bodies_end_with_408(
         api,
         keys,
     ):
-        head = (
-            "POST /v1/messages HTTP/1.1\r\nHost: aedex\r\nContent-Type: application/xml\r\n"
-            f"Authorization: Bearer {keys[OPERATOR]}\r\nContent-Length: 1000\r\n\r\n"
-        ).encode()
+        head = request_head(
+            "/v1/messages", key=keys[OPERATOR], media="application/xml", length=1000
+        )
 
         async def stalled() -> bytes:
             reader, writer = await asyncio.open_connection("127.0.0.1", api.port)
@@ -198,9 +190,9 @@ async def test_requests_in_flight_per_key_are_capped(
 ) -> None:
     async with live_api(sqlite_migrated_url, tmp_path, max_concurrent_per_key=2) as (api, keys):
         head = (
-            "POST /v1/messages HTTP/1.1\r\nHost: aedex\r\nContent-Type: application/xml\r\n"
-            f"Authorization: Bearer {keys[OPERATOR]}\r\nContent-Length: 1000\r\n\r\n<"
-        ).encode()
+            request_head("/v1/messages", key=keys[OPERATOR], media="application/xml", length=1000)
+            + b"<"
+        )
         held = [await asyncio.open_connection("127.0.0.1", api.port) for _ in range(2)]
         for _, writer in held:
             writer.write(head)

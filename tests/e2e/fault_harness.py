@@ -431,3 +431,26 @@ class HealthProbe:
         worst = {k: round(v * 1000) for k, v in self.worst_s.items()}
         assert p90 <= HEALTHZ_P90_S, f"/healthz p90 {p90 * 1000:.0f} ms; worst by phase {worst}"
         assert answers[-1] <= HEALTHZ_WORST_S, f"/healthz worst by phase (ms): {worst}"
+
+
+def request_head(route: str, *, key: str, media: str, length: int) -> bytes:
+    """The head of a POST written by hand, for clients no HTTP library would be: ones that
+    stop half-way, trickle, or never finish."""
+    return (
+        f"POST {route} HTTP/1.1\r\nHost: aedex\r\nContent-Type: {media}\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+
+
+async def send_and_drop(port: int, data: bytes, *, after_s: float, reset: bool) -> None:
+    """Send `data` (a head and part of its body), wait `after_s`, then drop the connection:
+    a TCP reset when `reset`, else an orderly close."""
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    await asyncio.sleep(after_s)
+    if reset:
+        writer.transport.abort()
+        return
+    writer.close()
+    await writer.wait_closed()

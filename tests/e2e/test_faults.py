@@ -56,6 +56,8 @@ from tests.e2e.fault_harness import (
     in_flight,
     make_uploads,
     recover_and_count,
+    request_head,
+    send_and_drop,
     wait_recovered,
 )
 from tests.e2e.fault_table import FaultRow
@@ -461,17 +463,11 @@ ABORTING_AT_ONCE = 10
 
 async def _abort_upload(port: int, key: str, upload: Upload) -> None:
     """Headers promising the whole body, half of it, then the connection closed."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = (
-        f"POST {upload.route} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Authorization: Bearer {key}\r\nContent-Type: {upload.media}\r\n"
-        f"Content-Length: {len(upload.data)}\r\n\r\n"
-    ).encode()
-    writer.write(head + upload.data[: len(upload.data) // 2])
-    await writer.drain()
-    await asyncio.sleep(0.05)  # the API is reading the body by now
-    writer.close()
-    await writer.wait_closed()
+    head = request_head(upload.route, key=key, media=upload.media, length=len(upload.data))
+    # After 50 ms the API is reading the body.
+    await send_and_drop(
+        port, head + upload.data[: len(upload.data) // 2], after_s=0.05, reset=False
+    )
 
 
 async def test_uploads_aborted_half_sent_do_not_stall_the_api(
