@@ -1,18 +1,38 @@
 """Errors that carry their meaning to the client: a stable code, a text, an HTTP status.
 
-The API renders every one as `{"error": CODE, "detail": text}` (DESIGN.md §6);
-codes are the §4 codes where one applies (XML_FORBIDDEN, MESSAGE_ID_REUSED...).
+The API renders every one as `{"error": CODE, "detail": text, "findings"?: [...]}`
+(DESIGN.md §6); codes are the §4 codes where one applies (XML_FORBIDDEN,
+MESSAGE_ID_REUSED...). `findings` are given when the refusal has several
+data-element causes a sender must fix (a manifest's header, for one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class AedexError(Exception):
-    def __init__(self, code: str, detail: str, status: int = 400) -> None:
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        status: int = 400,
+        *,
+        findings: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
         self.status = status
+        #: Each `{"code", "severity", "path", "message"}`, as `Finding.as_dict()` gives.
+        self.findings = list(findings) if findings else None
+
+    def as_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "detail": self.detail}
+        if self.findings:
+            body["findings"] = self.findings
+        return body
 
 
 class NotFound(AedexError):

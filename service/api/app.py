@@ -93,7 +93,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if isinstance(error, TooManyRequests):
             headers["Retry-After"] = str(error.retry_after_s)
         return JSONResponse(
-            {"error": error.code, "detail": error.detail},
+            error.as_body(),
             status_code=error.status,
             headers=headers,
         )

@@ -12,11 +12,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
+class ProblemFinding(BaseModel):
+    """One data-element cause of a refusal, located in the sender's own document."""
+
+    code: str = Field(description="stable code (DESIGN.md §4), e.g. AWB_CHECK_DIGIT")
+    severity: Literal["error", "warning"]
+    path: str = Field(description="where, e.g. master_awb, shipments[1].lines[0].hs_code")
+    message: str
+
+
 class Problem(BaseModel):
     """Every refusal: a stable code (DESIGN.md §4, §6) and a text for a person."""
 
     error: str = Field(description="stable code, e.g. XML_FORBIDDEN, RATE_LIMITED")
     detail: str = Field(description="what is wrong and how to fix it")
+    findings: list[ProblemFinding] | None = Field(
+        default=None, description="each data-element cause, when there are several"
+    )
 
 
 class AcceptedMessage(BaseModel):
