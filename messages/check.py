@@ -75,6 +75,13 @@ def _prefer_specific(findings: list[Finding]) -> list[Finding]:
     ]
 
 
+def _is_identity(finding: Finding, prefix: str) -> bool:
+    """A finding on the item's identity, the one part of a cancellation that is used."""
+    return finding.path in (prefix, f"{prefix}/ItemId") or finding.path.startswith(
+        f"{prefix}/ItemId/"
+    )
+
+
 def check_message(
     data: bytes,
     *,
@@ -124,10 +131,12 @@ def check_message(
             expected_arrival=expected,
             late_after=late_after,
             rates=rates,
+            message_function=message.header.message_function,
         )
-        findings = _prefer_specific(
-            schema_report.items.get(index, []) + validate_item(declared, ctx)
-        )
+        schema_findings = schema_report.items.get(index, [])
+        if ctx.cancels:
+            schema_findings = [f for f in schema_findings if _is_identity(f, ctx.prefix)]
+        findings = _prefer_specific(schema_findings + validate_item(declared, ctx))
         check = ItemCheck(index=index, declared=declared, findings=findings)
         if header_ok and not check.rejected and received is not None:
             check.item = to_canonical(

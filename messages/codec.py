@@ -360,6 +360,7 @@ def cusrsp_from_tree(root: etree._Element) -> CusrspMessage:
                         code=child.get("code", ""),
                         path=child.get("path", ""),
                         text=child.text or "",
+                        severity="warning" if child.get("severity") == "warning" else "error",
                     )
                     for child in el.iterfind(f"{ns}Error")
                 ],
@@ -573,6 +574,7 @@ def encode_cusrsp(msg: CusrspMessage) -> bytes:
             e = w.el(r, "Error")
             e.set("code", error.code)
             e.set("path", error.path)
+            e.set("severity", error.severity)
             e.text = error.text
     return _serialise(root)
 

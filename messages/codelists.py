@@ -105,6 +105,7 @@ DECISIONS: Final[dict[str, Decision]] = {
     d.code: d
     for d in (
         Decision("ACCEPTED", None, 1, "data accepted, assessment under way"),
+        Decision("CANCELLED", None, None, "cancellation acknowledged; the item is withdrawn"),
         Decision("REJECTED", None, 2, "data errors; resend as MessageFunction 5"),
         Decision("RELEASE", "FISCAL", 4, "no customs interest"),
         Decision("DOCUMENTS_REQUIRED", "FISCAL", 6, "request for information / invoice"),

@@ -155,6 +155,8 @@ class ResponseError(_Model):
     code: str
     path: str
     text: str
+    #: "error" rejects the item; "warning" is kept (DESIGN.md §4).
+    severity: Literal["error", "warning"] = "error"
 
 
 class CusrspHeader(_Model):

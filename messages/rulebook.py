@@ -25,6 +25,7 @@ from messages.models import (
     CusitmHeader,
     DeclaredItem,
     ItmattHeader,
+    MessageFunction,
     Money,
     Party,
 )
@@ -65,10 +66,16 @@ class ItemContext:
     expected_arrival: datetime | None = None
     late_after: timedelta = DEFAULT_LATE_AFTER
     rates: RateTable | None = None
+    #: A cancellation (1) names an item to withdraw: only its identity is checked.
+    message_function: MessageFunction | None = None
 
     @property
     def prefix(self) -> str:
         return f"Item[{self.index}]"
+
+    @property
+    def cancels(self) -> bool:
+        return self.message_function == MessageFunction.CANCEL
 
 
 class _Collector:
@@ -161,11 +168,17 @@ def validate_header(header: ItmattHeader | CusitmHeader) -> list[Finding]:
 
 
 def validate_item(item: DeclaredItem, ctx: ItemContext | None = None) -> list[Finding]:
-    """All findings for one declared item, errors and warnings."""
+    """All findings for one declared item, errors and warnings.
+
+    A cancellation needs only the item's identity (issue 12): whatever else it
+    carries is not used, so it cannot make the cancellation fail.
+    """
     ctx = ctx or ItemContext()
     out = _Collector()
     p = ctx.prefix
     _check_item_id(item, p, out)
+    if ctx.cancels:
+        return out.findings
     if item.category == "OTHER" and not item.category_explanation:
         out.add(
             Code.CATEGORY_EXPLANATION,
@@ -179,6 +192,12 @@ def validate_item(item: DeclaredItem, ctx: ItemContext | None = None) -> list[Fi
         out.add(Code.MANDATORY_MISSING, f"{p}/TotalGrossWeight", "TotalGrossWeight is missing")
     _check_party(item.sender, f"{p}/Sender", "Sender", out)
     _check_party(item.addressee, f"{p}/Addressee", "Addressee", out)
+    if not item.contents:
+        out.add(
+            Code.MANDATORY_MISSING,
+            f"{p}/ContentPiece",
+            "Item has no ContentPiece: declare at least one line of contents",
+        )
     commercial = item.category in COMMERCIAL_CATEGORIES
     for position, piece in enumerate(item.contents, start=1):
         lp = f"{p}/ContentPiece[{position}]"

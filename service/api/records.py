@@ -110,6 +110,7 @@ async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) ->
                 "in_reply_to": r.in_reply_to,
                 "axis": r.axis,
                 "decision": r.decision,
+                "security_decision": r.security_decision,
                 "created_at": aware(r.created_at).isoformat(),
             }
             for r in decisions
@@ -143,6 +144,7 @@ async def get_responses(
                 "in_reply_to": r.in_reply_to,
                 "axis": r.axis,
                 "decision": r.decision,
+                "security_decision": r.security_decision,
                 "cusrsp": r.xml,
             }
             for r in rows

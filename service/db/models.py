@@ -188,7 +188,8 @@ class Response(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    #: What this answers, unique: "<item row>:assessment", "<item row>:security", ...
+    #: What this answers, unique: "<item row>:fiscal", "<item row>:rejected", ...
+    #: (rows before 2026-12 also have "<item row>:security": a separate security CUSRSP)
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     recipient_operator: Mapped[str] = mapped_column(String(35), index=True)
     item_row_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("items.id"), index=True)
@@ -196,6 +197,8 @@ class Response(Base):
     in_reply_to: Mapped[str] = mapped_column(String(70))
     axis: Mapped[str | None] = mapped_column(String(10))
     decision: Mapped[str] = mapped_column(String(20))
+    #: The SECURITY decision carried first in the same CUSRSP (DESIGN.md §3), if any.
+    security_decision: Mapped[str | None] = mapped_column(String(20))
     xml: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

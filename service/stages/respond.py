@@ -1,9 +1,10 @@
 """Respond stage: assessments, rejections and cancellations → CUSRSP rows → `aed.responses`.
 
-Per item (DESIGN.md §6): REJECTED with every finding; otherwise the fiscal
-decision (RELEASE under the first band, else that band's action, which also
-opens a review task for an officer) and, when a security rule hit, a separate
-SECURITY response at once; a cancellation is acknowledged. Each response has
+Per item (DESIGN.md §3, §6): REJECTED with every finding (each with its
+severity); otherwise the fiscal decision (RELEASE under the first band, else
+that band's action, which also opens a review task for an officer), in the
+same CUSRSP after the SECURITY response when a security rule hit; a
+cancellation is acknowledged as CANCELLED. Each response has
 a unique `dedupe_key`, so a redelivered record re-sends the stored CUSRSP and
 never stores a second one.
 
@@ -40,7 +41,7 @@ GUIDANCE = {
     "HOLD": "The item is detained on arrival pending review by Customs.",
     "SCREEN": "High-risk screening is required before the item is loaded.",
     "DO_NOT_LOAD": "The item must not be loaded.",
-    "ACCEPTED": "Cancellation acknowledged.",
+    "CANCELLED": "Cancellation acknowledged: the item is withdrawn.",
     "REJECTED": "Correct the errors and resend the item with MessageFunction 5.",
 }
 
@@ -60,11 +61,13 @@ class RespondStage(Stage):
                     self._response(body, "rejected", "REJECTED", findings=body["findings"])
                 )
             elif body["kind"] == "cancellation":
-                planned.append(self._response(body, "cancelled", "ACCEPTED"))
+                planned.append(self._response(body, "cancelled", "CANCELLED"))
             else:
-                planned.append(self._response(body, "fiscal", body["action"]))
-                if body.get("security_action"):
-                    planned.append(self._response(body, "security", body["security_action"]))
+                planned.append(
+                    self._response(
+                        body, "fiscal", body["action"], security=body.get("security_action")
+                    )
+                )
                 if body["action"] != "RELEASE":
                     tasks.append(
                         ReviewTask(
@@ -106,12 +109,19 @@ class RespondStage(Stage):
         return [self._emit(final[key]) for key in dict.fromkeys(keys)]
 
     def _response(
-        self, body: dict[str, Any], what: str, decision: str, *, findings: list[Any] | None = None
+        self,
+        body: dict[str, Any],
+        what: str,
+        decision: str,
+        *,
+        findings: list[Any] | None = None,
+        security: str | None = None,
     ) -> Response:
+        """One CUSRSP for one answer; a security decision travels first in the same message
+        (DESIGN.md §3), so a carrier reads "do not load" before it reads the fiscal outcome."""
         dedupe_key = f"{body['item_row_id']}:{what}"
-        meaning = DECISIONS[decision]
         now = datetime.now(UTC)
-        guidance = GUIDANCE.get(decision)
+        parts = [security, decision] if security else [decision]
         message = CusrspMessage(
             header=CusrspHeader(
                 message_id="R" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:30],
@@ -120,19 +130,7 @@ class RespondStage(Stage):
                 prepared_at=now,
             ),
             responses=[
-                CusrspResponse(
-                    item_id=body["item_id"],
-                    in_reply_to=body["message_id"],
-                    decision=decision,
-                    axis=meaning.axis,
-                    processing_indicator=meaning.processing_indicator,
-                    decided_at=now,
-                    reasons=[guidance] if guidance else [],
-                    errors=[
-                        ResponseError(code=f["code"], path=f["path"], text=f["message"])
-                        for f in findings or []
-                    ],
-                )
+                _answer(body, code, now, findings if code == "REJECTED" else None) for code in parts
             ],
         )
         return Response(
@@ -141,18 +139,47 @@ class RespondStage(Stage):
             item_row_id=uuid.UUID(body["item_row_id"]),
             item_id=body["item_id"],
             in_reply_to=body["message_id"],
-            axis=meaning.axis,
+            axis=DECISIONS[decision].axis,
             decision=decision,
+            security_decision=security,
             xml=encode_cusrsp(message).decode("utf-8"),
         )
 
     def _emit(self, response: Response) -> Outgoing:
+        headers = [
+            ("decision", response.decision.encode()),
+            ("recipient", response.recipient_operator.encode()),
+        ]
+        if response.security_decision:
+            headers.append(("security-decision", response.security_decision.encode()))
         return Outgoing(
             self.settings.topics.responses,
             response.item_id.encode(),
             response.xml.encode("utf-8"),
-            [
-                ("decision", response.decision.encode()),
-                ("recipient", response.recipient_operator.encode()),
-            ],
+            headers,
         )
+
+
+def _answer(
+    body: dict[str, Any], decision: str, now: datetime, findings: list[Any] | None
+) -> CusrspResponse:
+    meaning = DECISIONS[decision]
+    guidance = GUIDANCE.get(decision)
+    return CusrspResponse(
+        item_id=body["item_id"],
+        in_reply_to=body["message_id"],
+        decision=decision,
+        axis=meaning.axis,
+        processing_indicator=meaning.processing_indicator,
+        decided_at=now,
+        reasons=[guidance] if guidance else [],
+        errors=[
+            ResponseError(
+                code=f["code"],
+                path=f["path"],
+                text=f["message"],
+                severity="warning" if f.get("severity") == "warning" else "error",
+            )
+            for f in findings or []
+        ],
+    )

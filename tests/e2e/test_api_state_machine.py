@@ -90,15 +90,13 @@ class Kinds:
 
 def kind_of(response: dict[str, Any]) -> str:
     """What a CUSRSP answers: its FISCAL decision, a rejection, a cancellation, or SECURITY."""
-    if response["axis"] == "SECURITY":
+    if response["axis"] == "SECURITY":  # a separate security CUSRSP: no longer sent
         return "security"
     if response["decision"] == "REJECTED":
         return "rejected"
     if response["axis"] == "FISCAL":
         return "fiscal"
-    # DESIGN.md §3 says CANCELLED; the respond stage sends ACCEPTED ("Cancellation
-    # acknowledged."): both are read as the acknowledgement until the two agree.
-    if response["axis"] is None and response["decision"] in ("CANCELLED", "ACCEPTED"):
+    if response["axis"] is None and response["decision"] == "CANCELLED":
         return "cancelled"
     return f"unexpected {response['decision']!r}"
 
@@ -234,7 +232,7 @@ class SenderConversation(RuleBasedStateMachine):
             after = page["next"]
 
     def _answers(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
-        """The answers (not SECURITY responses) per item version, after checking them all."""
+        """The answers per item version, after checking them all."""
         responses = self._responses()
         ids = [r["id"] for r in responses]
         assert len(ids) == len(set(ids)), f"a response id came twice while paging: {ids}"
@@ -242,9 +240,10 @@ class SenderConversation(RuleBasedStateMachine):
         for response in responses:
             version = (response["item_id"], response["in_reply_to"])
             assert version in self.versions, f"an answer for nothing we had accepted: {response}"
-            kind = kind_of(response)
-            if kind != "security":
-                answers.setdefault(version, []).append(response)
+            assert kind_of(response) != "security", (
+                f"a separate SECURITY CUSRSP; DESIGN.md §3 puts it first in the answer: {response}"
+            )
+            answers.setdefault(version, []).append(response)
         for version, found in answers.items():
             kinds = [kind_of(r) for r in found]
             assert len(found) == 1, f"{version} answered {len(found)} times: {kinds}"
@@ -252,10 +251,6 @@ class SenderConversation(RuleBasedStateMachine):
                 f"{version} answered {kinds[0]} ({found[0]['decision']}), "
                 f"expected {sorted(self.versions[version].expect)}"
             )
-        securities = [
-            (r["item_id"], r["in_reply_to"]) for r in responses if r["axis"] == "SECURITY"
-        ]
-        assert len(securities) == len(set(securities)), "an item version got two SECURITY responses"
         return answers
 
     def _wait_answered(self, versions: list[Version]) -> dict[tuple[str, str], Any]:

@@ -6,7 +6,7 @@
 | (none) | ORIGINAL with a data error | REJECTED | REJECTED with the findings |
 | REJECTED | REPLACE (5) | the new version ASSESSED | fiscal decision |
 | ASSESSED | REPLACE (5) | old SUPERSEDED, new ASSESSED | a new fiscal decision |
-| ASSESSED | CANCEL (1) | old SUPERSEDED, cancellation CANCELLED | acknowledgement |
+| ASSESSED | CANCEL (1), the ItemId alone suffices | old SUPERSEDED, cancellation CANCELLED | CANCELLED |
 | ASSESSED | a second ORIGINAL | the second REJECTED (ITEM_ID_REUSED), the first stays | REJECTED |
 | (none) | REPLACE or CANCEL | REJECTED (CANCEL_UNKNOWN) | REJECTED |
 """
@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from messages import s10
-from messages.codec import encode_itmatt
-from messages.models import ContentPiece, MessageFunction
+from messages.codec import decode_cusrsp, encode_itmatt
+from messages.models import ContentPiece, CusrspMessage, DeclaredItem, MessageFunction
 from tests import builders
 from tests.e2e.pipeline import Pipeline, start_pipeline
 
@@ -46,12 +46,27 @@ class Sender:
         self.item_id = s10.make("RR", 30_000_000 + serial, "CN")
         self.sent = 0
 
-    async def send(self, function: MessageFunction, *, hs_code: str = "610910") -> dict[str, Any]:
-        """Post the item as `function`; each message is prepared a minute after the last."""
+    async def send(
+        self,
+        function: MessageFunction,
+        *,
+        hs_code: str = "610910",
+        description: str = "Men's cotton T-shirt",
+        identity_only: bool = False,
+    ) -> dict[str, Any]:
+        """Post the item as `function`; each message is prepared a minute after the last.
+
+        `identity_only` sends `<Item><ItemId>…</ItemId></Item>` and nothing else, as a
+        cancellation may."""
         self.sent += 1
-        piece: ContentPiece = builders.piece(hs_code=hs_code)
+        piece: ContentPiece = builders.piece(hs_code=hs_code, description=description)
+        declared = (
+            DeclaredItem(item_id=self.item_id)
+            if identity_only
+            else builders.item(item_id=self.item_id, contents=[piece])
+        )
         message = builders.itmatt(
-            builders.item(item_id=self.item_id, contents=[piece]),
+            declared,
             message_id=f"CNA-LIFE-{self.item_id}-{self.sent}",
             message_function=function,
             prepared_at=builders.PREPARED + timedelta(minutes=self.sent),
@@ -70,6 +85,19 @@ class Sender:
             return None
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
+
+    async def cusrsp(self) -> list[CusrspMessage]:
+        """Every CUSRSP sent to the operator for this item, oldest first."""
+        key = await self.pipeline.key(OPERATOR)
+        answer = await self.pipeline.client.get(
+            "/v1/responses", params={"limit": 1000}, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert answer.status_code == 200, answer.text
+        return [
+            decode_cusrsp(r["cusrsp"].encode())
+            for r in answer.json()["responses"]
+            if r["item_id"] == self.item_id
+        ]
 
     async def answered(self, decisions: int, timeout: float = 60) -> dict[str, Any]:
         """The item once `decisions` answers were sent for it."""
@@ -105,6 +133,8 @@ async def test_a_rejected_item_is_corrected_by_a_replacement(pipeline: Pipeline)
     assert _statuses(item) == ["REJECTED"]
     assert item["decisions"][0]["decision"] == "REJECTED"
     assert "HS_UNKNOWN" in _codes(item["versions"][0])
+    [rejection] = (await sender.cusrsp())[0].responses
+    assert {(e.code, e.severity) for e in rejection.errors} >= {("HS_UNKNOWN", "error")}
 
     # The CUSRSP said: resend as MessageFunction 5. That resend is the correction.
     await sender.send(MessageFunction.REPLACE)
@@ -134,6 +164,30 @@ async def test_a_cancellation_withdraws_the_item(pipeline: Pipeline) -> None:
     item = await sender.answered(2)
     assert _statuses(item) == ["SUPERSEDED", "CANCELLED"]
     assert item["status"] == "CANCELLED"
+    assert item["decisions"][1]["decision"] == "CANCELLED"
+    assert (await sender.cusrsp())[1].responses[0].processing_indicator is None
+
+
+async def test_a_cancellation_needs_only_the_item_id(pipeline: Pipeline) -> None:
+    sender = Sender(pipeline, 11)
+    await sender.send(MessageFunction.ORIGINAL)
+    await sender.answered(1)
+    await sender.send(MessageFunction.CANCEL, identity_only=True)
+    item = await sender.answered(2)
+    assert _statuses(item) == ["SUPERSEDED", "CANCELLED"]
+    assert item["versions"][1]["findings"] == []
+    assert item["decisions"][1]["decision"] == "CANCELLED"
+
+
+async def test_a_security_decision_comes_first_in_one_cusrsp(pipeline: Pipeline) -> None:
+    sender = Sender(pipeline, 12)
+    await sender.send(MessageFunction.ORIGINAL, hs_code="850760", description="Power bank")
+    item = await sender.answered(1)
+    assert len(item["decisions"]) == 1, "one CUSRSP for both axes"
+    [cusrsp] = await sender.cusrsp()
+    axes = [(r.axis, r.decision) for r in cusrsp.responses]
+    assert [axis for axis, _ in axes] == ["SECURITY", "FISCAL"], axes
+    assert item["decisions"][0]["security_decision"] == axes[0][1]
 
 
 async def test_a_second_original_of_a_live_item_is_item_id_reused(pipeline: Pipeline) -> None:

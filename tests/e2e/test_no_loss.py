@@ -109,7 +109,7 @@ async def _assert_exactly_once(pipeline: Pipeline, accepted: int) -> None:
     assert len(assessments) == len(scored) == len({a.item_row_id for a in assessments})
     held = [r for r in responses if r.dedupe_key.endswith(":fiscal") and r.decision != "RELEASE"]
     assert len(tasks) == len(held)
-    security = [r for r in responses if r.dedupe_key.endswith(":security")]
+    security = [r for r in responses if r.security_decision]
     assert len(security) == sum(1 for a in assessments if a.security_action)
     assert await pipeline.unsettled() == 0
 

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import select
 
 from adapters.generator import GeneratorOptions, generate
+from messages.codec import decode_cusrsp
 from messages.findings import SEVERITY
 from service.db.models import Assessment, ItemRecord, Response
 from service.demo import ROUTES
@@ -63,7 +64,8 @@ async def test_generated_traffic_gets_exactly_one_answer_per_item(pipeline: Pipe
     )
     assert len(answers) == accepted_items
     assert set(answers.values()) == {1}, "an item was answered twice"
-    security = [r for r in responses if r.axis == "SECURITY"]
+    security = [r for r in responses if r.security_decision]
+    assert not [r for r in responses if r.axis == "SECURITY"], "security travels in the answer"
     async with pipeline.sessions() as session:
         assessments = {a.item_row_id: a for a in await session.scalars(select(Assessment))}
         rows = {row.id: row for row in await session.scalars(select(ItemRecord))}
@@ -71,6 +73,9 @@ async def test_generated_traffic_gets_exactly_one_answer_per_item(pipeline: Pipe
     assert {r.item_row_id for r in security} == {
         a.item_row_id for a in assessments.values() if a.security_action
     }
+    for response in security:  # one CUSRSP, its SECURITY response first (DESIGN.md §3)
+        axes = [r.axis for r in decode_cusrsp(response.xml.encode()).responses]
+        assert axes == ["SECURITY", "FISCAL"], response.xml
     # Labelled data errors come back REJECTED, with the labelled codes.
     by_item = {(rows[r.item_row_id].sender_operator, r.item_id): r for r in responses
                if r.dedupe_key.endswith((":fiscal", ":rejected"))}  # fmt: skip

@@ -314,6 +314,7 @@ def test_code_lists_match_the_models() -> None:
     ("code", "axis", "indicator"),
     [
         ("ACCEPTED", None, 1),
+        ("CANCELLED", None, None),
         ("REJECTED", None, 2),
         ("RELEASE", "FISCAL", 4),
         ("DOCUMENTS_REQUIRED", "FISCAL", 6),
@@ -333,6 +334,6 @@ def test_decision_table(code: str, axis: str | None, indicator: int | None) -> N
 
 
 def test_decision_table_is_complete() -> None:
-    assert len(codelists.DECISIONS) == 10
+    assert len(codelists.DECISIONS) == 11
     security = {c for c, d in codelists.DECISIONS.items() if d.axis == "SECURITY"}
     assert security == {"SCREEN", "DO_NOT_LOAD"}
