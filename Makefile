@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 ## run: the whole system on embedded defaults (SQLite file, embedded broker), demo traffic
 run: $(STAMP)
 	mkdir -p out
-	AEDEX_DATABASE_URL=$${AEDEX_DATABASE_URL:-sqlite+aiosqlite:///out/aedex.db} $(BIN)/aedex run --demo
+	$(BIN)/aedex run --demo
 
 ## offline-demo: validate, assess and evaluate generated files without the service
 offline-demo: $(STAMP)

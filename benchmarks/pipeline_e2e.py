@@ -48,7 +48,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
@@ -122,10 +121,9 @@ class Message:
 class Traffic:
     """One generator run, read as far as needed, so no MessageId or ItemId repeats."""
 
-    def __init__(self, *, seed: int, start: datetime) -> None:
-        options = itmatt_only(
-            1_000_000, seed, scenarios=True, items_per_message=ITEMS_PER_MESSAGE, start=start
-        )
+    def __init__(self, *, seed: int) -> None:
+        # Current now (the default base time), as live traffic is: not LATE_DATA.
+        options = itmatt_only(1_000_000, seed, scenarios=True, items_per_message=ITEMS_PER_MESSAGE)
         self._files = generate(options)
 
     def take(self, items: int) -> list[Message]:
@@ -628,9 +626,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
 
 async def run(settings: Settings, children: Children, results: Results) -> None:
     await upgrade(settings.database_url)
-    # Posted "now", as live traffic is: an old timeline would make every item LATE_DATA.
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
-    traffic = Traffic(seed=SEED, start=start)
+    traffic = Traffic(seed=SEED)
     warmup = traffic.take(WARMUP_ITEMS)
     measured = traffic.take(ITEMS)
 

@@ -3,7 +3,8 @@
 Schemas are compiled once from package data with a trusted parser. libxml2
 reports positional paths (`/*/*[3]/*[5]/*`); we resolve them back to the
 element and rebuild the readable path (`Item[2]/ContentPiece[1]/Quantity`)
-so the finding lands on the right item.
+so the finding lands on the right item, and translate libxml2's text into
+the sender's words (`messages.schema_text`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, cast
 from lxml import etree
 
 from messages.findings import Code, Finding
+from messages.schema_text import plain_message
 
 ITMATT_NS = "urn:aedex:msg:itmatt:1"
 CUSITM_NS = "urn:aedex:msg:cusitm:1"
@@ -30,9 +32,6 @@ SCHEMA_FILES: dict[tuple[str, str], str] = {
     (f"{{{CUSITM_NS}}}CUSITM", "1"): "cusitm-1.xsd",
     (f"{{{CUSRSP_NS}}}CUSRSP", "1"): "cusrsp-1.xsd",
 }
-
-_NS_IN_MESSAGE = re.compile(r"\{urn:aedex:msg:[a-z]+:1\}")
-
 
 _local = threading.local()
 
@@ -84,20 +83,55 @@ def readable_path(el: etree._Element) -> tuple[int | None, str]:
     return item_index, "/".join(reversed(parts))
 
 
+_STEP = re.compile(r"(?P<name>[^\[\]/]+)(?:\[(?P<position>\d+)\])?")
+
+
+def element_at(root: etree._Element, path: str) -> etree._Element | None:
+    """The element at a libxml2 node path (`/*/*[3]/y:Foo[2]`), or None.
+
+    Walked by hand rather than with XPath: libxml2 writes prefixes the sender
+    chose (`y:Foo`), which XPath cannot resolve without their bindings, and
+    `*[n]` (an element in the default namespace) counts every element sibling.
+    """
+    steps = path.strip("/").split("/") if path.startswith("/") else []
+    node: etree._Element | None = root
+    for depth, step in enumerate(steps):
+        found = _STEP.fullmatch(step)
+        if node is None or found is None:
+            return None
+        name, position = found["name"], int(found["position"] or 1)
+        if depth == 0:
+            node = root if _named(root, name) and position == 1 else None
+            continue
+        same = [c for c in node if isinstance(c.tag, str) and _named(c, name)]
+        node = same[position - 1] if 0 < position <= len(same) else None
+    return node
+
+
+def _named(el: etree._Element, step: str) -> bool:
+    """libxml2's step names: `*` any element, `p:local` by prefix, `local` no namespace."""
+    if step == "*":
+        return True
+    qname = etree.QName(el)
+    if el.prefix:
+        return step == f"{el.prefix}:{qname.localname}"
+    return qname.namespace is None and step == qname.localname
+
+
 def validate_tree(root: etree._Element, schema_file: str) -> SchemaReport:
+    """XSD-check `root`; every error becomes a SCHEMA finding in plain words on its item."""
     report = SchemaReport()
     xsd = schema(schema_file)
     if xsd.validate(root):
         return report
-    doc = root.getroottree()
+    seen: set[tuple[str, str]] = set()
     for error in cast(Iterable[Any], xsd.error_log):  # lxml-stubs lag lxml 6 here
-        text = _NS_IN_MESSAGE.sub("", error.message)
-        found = doc.xpath(error.path) if error.path else []
-        target = found[0] if isinstance(found, list) and found else None
-        if isinstance(target, etree._Element):
-            index, path = readable_path(target)
-        else:
-            index, path = None, ""
+        element = element_at(root, error.path or "")
+        index, path = readable_path(element) if element is not None else (None, "")
+        text = plain_message(error.message, element, schema_file)
+        if (path, text) in seen:  # libxml2 may say one thing twice about one element
+            continue
+        seen.add((path, text))
         finding = Finding.of(Code.SCHEMA, path, text)
         if index is None:
             report.message.append(finding)

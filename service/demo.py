@@ -2,6 +2,10 @@
 
 Runs in a background thread once the API answers, so the demo exercises the
 same path a postal operator does: HTTP intake, inbox, broker, every stage.
+The traffic is generated when the API answers, current at that moment (its
+base time), so its clean items come back RELEASE, not LATE_DATA. The seed is
+the base time too: `make run` again into the same database posts new
+MessageIds and item ids instead of reusing the last run's.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import asyncio
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -45,12 +49,7 @@ def _demo(settings: Settings, items: int) -> None:
     if not _wait_healthy(base):
         log.error("demo: the API did not come up; no traffic sent")
         return
-    # Traffic posted "now": a timeline in the past would make every item LATE_DATA.
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
-    options = GeneratorOptions(
-        items=items, seed=7, scenarios=True, scenario_rate=0.05, defects=True, defect_rate=0.03,
-        share_cn23_csv=0.0, start=start,
-    )  # fmt: skip
+    options = demo_options(items, datetime.now(UTC).replace(microsecond=0))
     files = [f for f in generate(options) if f.kind in ROUTES]
     operators = sorted({f.envelope.sender_operator for f in files if f.envelope.sender_operator})
     keys = asyncio.run(create_keys(settings.database_url, operators))
@@ -73,11 +72,22 @@ def _demo(settings: Settings, items: int) -> None:
     some_operator = operators[0]
     print(  # noqa: T201 - the demo's instructions are for the person at the terminal
         f"\naedex demo: {accepted} messages accepted, {refused} refused (hostile and broken "
-        f"files are refused on purpose).\nKeys per operator: {KEYS_FILE}\nTry:\n"
+        f"files are refused on purpose); the same files: aedex generate --items {items} "
+        f"--seed {options.seed} --base-time {options.base_time.isoformat()} --scenarios "
+        f"--scenario-rate {options.scenario_rate} --defects --defect-rate {options.defect_rate}"
+        f"\nKeys per operator: {KEYS_FILE}\nTry:\n"
         f"  curl -s -H 'Authorization: Bearer {keys[some_operator]}' "
         f"'{base}/v1/responses?limit=5'\n  open {base}/docs\n",
         flush=True,
     )
+
+
+def demo_options(items: int, base_time: datetime) -> GeneratorOptions:
+    """The demo's traffic: current at `base_time`, seeded by it, scenarios and some defects."""
+    return GeneratorOptions(
+        items=items, seed=int(base_time.timestamp()), base_time=base_time, scenarios=True,
+        scenario_rate=0.05, defects=True, defect_rate=0.03, share_cn23_csv=0.0,
+    )  # fmt: skip
 
 
 def _wait_healthy(base: str, timeout: float = 60.0) -> bool:

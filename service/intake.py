@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from adapters.errors import AdapterError
 from adapters.post.itmatt import Envelope, inspect_envelope
 from messages.errors import MessageRejected
 from messages.findings import Code
+from messages.models import MessageFunction
 from messages.xml import XmlLimits
 from service.db.models import InboxMessage, InboxStatus
 from service.errors import AedexError
@@ -44,6 +47,8 @@ class Accepted:
     #: True when the same message (same bytes) was already accepted: nothing new is done.
     duplicate: bool
     received_at: datetime
+    #: Named in the answer when one upload made several messages (a manifest).
+    message_function: MessageFunction | None = None
 
     def as_dict(self) -> dict[str, object]:
         body: dict[str, object] = {
@@ -53,6 +58,35 @@ class Accepted:
             "status": "DUPLICATE_MESSAGE" if self.duplicate else "ACCEPTED",
         }
         return body
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message of an upload to store: its bytes and envelope; for a converted manifest
+    also the location map its findings are relocated with (`adapters.express.locations`)."""
+
+    data: bytes
+    envelope: Envelope
+    locations: dict[str, Any] | None = None
+    message_function: MessageFunction | None = None
+
+
+def answer(accepted: Sequence[Accepted]) -> dict[str, object]:
+    """The 202 body of an upload: the first message's ids, the upload's items and status
+    (DUPLICATE_MESSAGE only when every message was), and each message when there are several."""
+    first, *rest = accepted
+    if not rest:
+        return first.as_dict()
+    return {
+        **first.as_dict(),
+        "items": sum(one.items for one in accepted),
+        "status": "DUPLICATE_MESSAGE" if all(one.duplicate for one in accepted) else "ACCEPTED",
+        "messages": [one.as_dict() | _function(one.message_function) for one in accepted],
+    }
+
+
+def _function(function: MessageFunction | None) -> dict[str, object]:
+    return {} if function is None else {"message_function": function.name.lower()}
 
 
 def read_envelope(data: bytes, limits: XmlLimits) -> Envelope:
@@ -103,6 +137,33 @@ def check_sender(envelope: Envelope, operator: str) -> None:
         )
 
 
+async def accept_all(
+    session: AsyncSession,
+    *,
+    messages: Sequence[Incoming],
+    source: str,
+    fingerprint: bytes | None = None,
+) -> list[Accepted]:
+    """Every message of one upload, in the caller's transaction: all are stored or none
+    (a refusal of one rolls back the others), with one receipt time."""
+    received_at = datetime.now(UTC)
+    return [
+        replace(
+            await accept(
+                session,
+                data=message.data,
+                envelope=message.envelope,
+                source=source,
+                received_at=received_at,
+                fingerprint=fingerprint,
+                locations=message.locations,
+            ),
+            message_function=message.message_function,
+        )
+        for message in messages
+    ]
+
+
 async def accept(
     session: AsyncSession,
     *,
@@ -111,6 +172,7 @@ async def accept(
     source: str,
     received_at: datetime | None = None,
     fingerprint: bytes | None = None,
+    locations: dict[str, Any] | None = None,
 ) -> Accepted:
     """Store the message in the inbox (the caller commits), or find it already there.
 
@@ -134,6 +196,7 @@ async def accept(
             item_count=envelope.item_count,
             status=InboxStatus.RECEIVED,
             received_at=received_at or datetime.now(UTC),
+            locations=locations,
         )
         try:
             async with session.begin_nested():

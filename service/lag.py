@@ -86,6 +86,21 @@ class LagProbe:
             lag[stage] += max(0, ends[tp] - done[tp])
         return lag
 
+    async def deadletters(self) -> int:
+        """Records on the dead-letter topic: its partitions' ends from their beginnings."""
+        probe = self._offsets
+        assert probe is not None, "start() the probe first"
+        await probe.topics()
+        topic = self.settings.topics.deadletter
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(probe.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return 0
+        starts = await probe.beginning_offsets(partitions)
+        ends = await self._high_watermarks(probe, starts)
+        return sum(max(0, ends[tp] - starts[tp]) for tp in partitions)
+
     async def _high_watermarks(
         self, probe: AIOKafkaConsumer, start: dict[TopicPartition, int]
     ) -> dict[TopicPartition, int]:

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from messages.codelists import DECISIONS
 from service.db.base import aware
 from service.db.models import Assessment, InboxMessage, ItemRecord, Response, ReviewTask
 from service.stages.settlement import IS_ANSWER
@@ -45,7 +46,16 @@ class Metrics:
             "aedex_items_accepted", "Items in messages accepted by the API", registry=r
         )
         self.refusals = Counter(
-            "aedex_messages_refused", "Messages refused at intake", ["code"], registry=r
+            "aedex_messages_refused",
+            "Messages refused at intake (POST of a message or manifest), by code and operator",
+            ["code", "operator"],
+            registry=r,
+        )
+        self.http_refusals = Counter(
+            "aedex_http_refusals",
+            "Other requests answered 4xx (reads, webhooks, unknown routes), by method and code",
+            ["method", "code"],
+            registry=r,
         )
         self.client_disconnects = Counter(
             "aedex_http_client_disconnects",
@@ -83,6 +93,17 @@ class Metrics:
             "Inbox messages with an item still unanswered (the relay re-publishes them when due)",
             registry=r,
         )
+        self.decisions = Gauge(
+            "aedex_decisions",
+            "CUSRSP answers sent, by decision (security decisions under axis SECURITY)",
+            ["axis", "decision"],
+            registry=r,
+        )
+        self.deadletters = Gauge(
+            "aedex_deadletter_records",
+            "Records parked on the dead-letter topic, each with its reason in its headers",
+            registry=r,
+        )
         self.latency = Gauge(
             "aedex_intake_to_stage_seconds",
             f"Time from intake to a stage's commit, over the last {LATENCY_WINDOW_S} s",
@@ -111,6 +132,22 @@ async def refresh_database_gauges(
             select(func.count()).select_from(InboxMessage).where(InboxMessage.settled_at.is_(None))
         )
         metrics.unsettled.set(unsettled or 0)
+        decisions: dict[tuple[str, str], int] = {}
+        for code, count in await session.execute(
+            select(Response.decision, func.count()).group_by(Response.decision)
+        ):
+            meaning = DECISIONS.get(code)
+            fiscal = (meaning.axis if meaning else None) or "NONE", code
+            decisions[fiscal] = decisions.get(fiscal, 0) + count
+        for security_code, count in await session.execute(
+            select(Response.security_decision, func.count())
+            .where(Response.security_decision.is_not(None))
+            .group_by(Response.security_decision)
+        ):
+            security = "SECURITY", str(security_code)
+            decisions[security] = decisions.get(security, 0) + count
+        for (axis, code), count in decisions.items():
+            metrics.decisions.labels(axis, code).set(count)
         for stage, pairs in (await _stage_times(session)).items():
             waits = sorted(
                 (aware(done) - aware(received)).total_seconds() for done, received in pairs if done

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Stage names, in pipeline order; `aedex worker --stage NAME`.
 STAGES = ("relay", "validate", "assess", "respond")
+#: Every worker `aedex run` starts: the stages, and webhook delivery (it reads the database).
+WORKERS = (*STAGES, "webhooks")
 
 
 class Topics:
@@ -53,7 +55,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AEDEX_", extra="ignore")
 
     #: SQLAlchemy async URL; SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production.
-    database_url: str = "sqlite+aiosqlite:///aedex.db"
+    #: The one default of every command and of `make run`: out/ holds what a run makes.
+    database_url: str = "sqlite+aiosqlite:///out/aedex.db"
     #: Kafka bootstrap servers; empty: start the embedded Tansu broker.
     kafka_bootstrap: str = ""
     topic_prefix: str = "aed"
@@ -91,6 +94,26 @@ class Settings(BaseSettings):
     #: A message not settled (every item answered) this long after publishing is published
     #: again; the delay doubles with each re-publish (service.publish.MAX_BACKOFF).
     reconcile_after_s: float = Field(default=30.0, gt=0)
+    #: Webhook delivery (service.webhooks): an attempt not answered 2xx within
+    #: `webhook_timeout_s` is retried after `webhook_backoff_s` * 2^(attempt-1), at most
+    #: `webhook_backoff_max_s`, jittered into [d/2, d); after `webhook_max_attempts` it is
+    #: FAILED (replayable).
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=15, ge=1, le=100)
+    webhook_backoff_s: float = Field(default=1.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=900.0, gt=0)
+    #: Requests in flight per webhook, sent in response-id order (1: strictly in order),
+    #: and webhooks one delivery worker serves at once.
+    webhook_in_flight: int = Field(default=4, ge=1, le=64)
+    webhook_parallel: int = Field(default=16, ge=1, le=1024)
+    #: How often the delivery worker looks for new responses and due retries.
+    webhook_poll_interval_s: float = Field(default=0.25, gt=0)
+    #: Webhooks one operator may have at once (409 WEBHOOK_LIMIT beyond).
+    webhooks_per_operator: int = Field(default=10, ge=1)
+    #: GET /v1/responses?wait=S: the longest wait granted (a longer one is cut to it), and
+    #: how often the database is asked for new responses meanwhile.
+    long_poll_max_s: float = Field(default=30.0, ge=0, le=30)
+    long_poll_interval_s: float = Field(default=0.25, gt=0)
     #: Customs office code written as SenderAuthority on every CUSRSP.
     customs_office: str = "AEDEX01"
     #: A ruleset file to use instead of the packaged default.
@@ -102,6 +125,9 @@ class Settings(BaseSettings):
     log_file: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    #: `/readyz` is ready only while each of these stages has a live worker consuming
+    #: (heartbeats in the database); empty for an API deployed and probed on its own.
+    ready_stages: tuple[str, ...] = STAGES
 
     @field_validator("topic_prefix")
     @classmethod

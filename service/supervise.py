@@ -13,6 +13,7 @@ In production an orchestrator (systemd, Kubernetes) does this job for
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
@@ -40,6 +41,8 @@ def worker_env(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
     for name, value in settings.model_dump(mode="json").items():
         if value is None:
             env.pop(f"AEDEX_{name.upper()}", None)
+        elif isinstance(value, list | tuple | dict):
+            env[f"AEDEX_{name.upper()}"] = json.dumps(value)  # how pydantic-settings reads them
         else:
             env[f"AEDEX_{name.upper()}"] = (
                 str(value).lower() if isinstance(value, bool) else str(value)

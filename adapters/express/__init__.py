@@ -3,6 +3,7 @@
 from adapters.express.manifest import (
     Manifest,
     ManifestLine,
+    ManifestMessage,
     ManifestParty,
     Shipment,
     manifest_from_csv,
@@ -10,12 +11,15 @@ from adapters.express.manifest import (
     manifest_problems,
     manifest_to_csv,
     manifest_to_cusitm,
+    manifest_to_cusitms,
     manifest_to_json,
+    message_id_for,
 )
 
 __all__ = [
     "Manifest",
     "ManifestLine",
+    "ManifestMessage",
     "ManifestParty",
     "Shipment",
     "manifest_from_csv",
@@ -23,5 +27,7 @@ __all__ = [
     "manifest_problems",
     "manifest_to_csv",
     "manifest_to_cusitm",
+    "manifest_to_cusitms",
     "manifest_to_json",
+    "message_id_for",
 ]

@@ -3,7 +3,9 @@
 Manifest columns repeat on every row and must agree; shipment columns repeat on
 every row of a `hawb` and must agree; rows group by `hawb` in order of first
 appearance. A row whose line columns are all blank adds no line, which is how a
-shipment without lines is written.
+shipment without lines is written (and a cancellation, which needs only `hawb` and
+`message_function`). The optional `message_function` column is shipment-level:
+original (blank), replace or cancel, or 9, 5, 1.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ from adapters._table import Row, group_rows, read_rows, write_rows
 from adapters._values import format_datetime, format_decimal
 from adapters._values import format_optional as _opt
 from adapters.errors import AdapterCode, AdapterError
+from adapters.express.locations import ShipmentRows, Source
 from adapters.express.model import (
+    FUNCTION_WORDS,
     Manifest,
     ManifestLine,
     ManifestParty,
     Shipment,
-    carrier_problem,
+    message_function_of,
 )
+from adapters.express.refusal import ManifestRefused, identity_findings
+from messages.models import MessageFunction
 
 MANIFEST_COLUMNS = ("carrier", "manifest_id", "master_awb", "flight", "departure", "arrival")
 SHIPPER_COLUMNS = tuple(f"shipper_{field}" for field in PARTY_FIELDS)
@@ -36,13 +42,20 @@ SHIPMENT_COLUMNS = (
 )
 LINE_COLUMNS = ("description", "hs_code", "quantity", "net_weight_kg", "line_value", "origin")
 REQUIRED_COLUMNS = (*MANIFEST_COLUMNS, *SHIPMENT_COLUMNS, *LINE_COLUMNS)
-#: Shipment-level; blank means the CUSITM default SALE_OF_GOODS.
-OPTIONAL_COLUMNS = ("category",)
+#: Shipment-level: `category` blank means the CUSITM default SALE_OF_GOODS,
+#: `message_function` blank means original.
+OPTIONAL_COLUMNS = ("category", "message_function")
 COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 
 
 def manifest_from_csv(text: str) -> Manifest:
-    """Parse a manifest CSV. Raises AdapterError (CSV_INVALID) naming row and column."""
+    """Parse a manifest CSV. Raises AdapterError (CSV_INVALID) naming row and column,
+    ManifestRefused (its subclass, with findings) when carrier or manifest_id is unusable."""
+    return read_manifest_csv(text)[0]
+
+
+def read_manifest_csv(text: str) -> tuple[Manifest, Source]:
+    """The manifest and the rows each shipment and line came from (`manifest_from_csv`)."""
     rows = read_rows(text, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
     first = rows[0]
     for row in rows:
@@ -55,16 +68,11 @@ def manifest_from_csv(text: str) -> Manifest:
         label="hawb",
     )
     carrier, manifest_id = first.text("carrier"), first.text("manifest_id")
-    if (problem := carrier_problem(carrier)) is not None:
-        raise AdapterError(AdapterCode.CSV_INVALID, problem, first.where("carrier"))
-    if manifest_id is None:
-        raise AdapterError(
-            AdapterCode.CSV_INVALID,
-            "manifest_id is blank; it becomes the MessageId",
-            first.where("manifest_id"),
-        )
-    assert carrier is not None  # carrier_problem reports a missing carrier
-    return Manifest(
+    findings = identity_findings(carrier, manifest_id, at=first.where, absent="blank")
+    if findings:
+        raise ManifestRefused(AdapterCode.CSV_INVALID, findings)
+    assert carrier is not None and manifest_id is not None  # identity_findings reports them
+    manifest = Manifest(
         carrier=carrier,
         manifest_id=manifest_id,
         master_awb=first.text("master_awb"),
@@ -73,6 +81,28 @@ def manifest_from_csv(text: str) -> Manifest:
         arrival=first.datetime("arrival"),
         shipments=tuple(_shipment(group) for group in groups.values()),
     )
+    source = Source(
+        format="csv",
+        row=first.number,
+        shipments=tuple(
+            ShipmentRows(row=group[0].number, lines=tuple(r.number for r in group if _has_line(r)))
+            for group in groups.values()
+        ),
+    )
+    return manifest, source
+
+
+def _has_line(row: Row) -> bool:
+    return any(row.cells[c] is not None for c in LINE_COLUMNS)
+
+
+def _function(row: Row) -> MessageFunction:
+    try:
+        return message_function_of(row.text("message_function"))
+    except ValueError as exc:
+        raise AdapterError(
+            AdapterCode.CSV_INVALID, str(exc), row.where("message_function")
+        ) from None
 
 
 def _shipment(rows: list[Row]) -> Shipment:
@@ -87,9 +117,8 @@ def _shipment(rows: list[Row]) -> Shipment:
         currency=first.text("currency"),
         ioss=first.text("ioss"),
         category=first.text("category"),
-        lines=tuple(
-            _line(row) for row in rows if any(row.cells[c] is not None for c in LINE_COLUMNS)
-        ),
+        message_function=_function(first),
+        lines=tuple(_line(row) for row in rows if _has_line(row)),
     )
 
 
@@ -129,6 +158,8 @@ def manifest_to_csv(manifest: Manifest) -> str:
     }
     rows: list[dict[str, str | None]] = []
     seen: set[str] = set()
+    # The column is written only when a shipment needs it, so plain manifests keep their layout.
+    functions = any(s.message_function is not MessageFunction.ORIGINAL for s in manifest.shipments)
     for position, shipment in enumerate(manifest.shipments):
         if shipment.hawb is None or shipment.hawb in seen:
             problem = "has no hawb" if shipment.hawb is None else f"repeats hawb {shipment.hawb!r}"
@@ -141,7 +172,8 @@ def manifest_to_csv(manifest: Manifest) -> str:
             if line == ManifestLine():
                 raise ValueError(f"shipments[{position}].lines[{index}] has no data")
             rows.append(shipment_cells | _line_cells(line))
-    return write_rows(COLUMNS, rows)
+    columns = COLUMNS if functions else tuple(c for c in COLUMNS if c != "message_function")
+    return write_rows(columns, rows)
 
 
 def _shipment_cells(shipment: Shipment) -> dict[str, str | None]:
@@ -153,6 +185,7 @@ def _shipment_cells(shipment: Shipment) -> dict[str, str | None]:
         "currency": shipment.currency,
         "ioss": shipment.ioss,
         "category": shipment.category,
+        "message_function": FUNCTION_WORDS[shipment.message_function],
     }
     for prefix, party in (("shipper", shipment.shipper), ("consignee", shipment.consignee)):
         values = party.as_dict() if party is not None else dict.fromkeys(PARTY_FIELDS)

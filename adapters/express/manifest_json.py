@@ -6,6 +6,8 @@ its path before any arithmetic touches it. A key given twice in one object is
 refused (which of the two would count is a guess). Types are strict: a number where text belongs (an HS code or postcode sent
 as a number loses its leading zeros) or text where a number belongs is refused
 with its JSON path, and so is an unknown key (a misspelt key would lose its data).
+A shipment's `message_function` is "original" (the default), "replace" or "cancel" (or
+9, 5, 1); a cancellation may leave out everything but its `hawb`, `lines` included.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from adapters._values import (
 )
 from adapters.errors import AdapterCode, AdapterError
 from adapters.express.model import (
+    FUNCTION_WORDS,
     Manifest,
     ManifestLine,
     ManifestParty,
     Shipment,
-    carrier_problem,
+    message_function_of,
 )
+from adapters.express.refusal import ManifestRefused, identity_findings
+from messages.models import MessageFunction
 from messages.numbers import MAX_NUMBER_CHARS
 
 JsonValue: TypeAlias = (
@@ -137,6 +142,16 @@ def _datetime(value: object, where: str) -> datetime | None:
         raise _fail(str(exc), where) from None
 
 
+def _function(value: object, where: str) -> MessageFunction:
+    """A word or an EDIFACT code, as a string or (the codes) a number; null is ORIGINAL."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    try:
+        return message_function_of(_text(value, where))
+    except ValueError as exc:
+        raise _fail(str(exc), where) from None
+
+
 Reader = Callable[[object, str], Any]
 
 
@@ -185,7 +200,10 @@ _LINE: dict[str, Reader] = {
 }
 
 
-def _lines(value: object, where: str) -> tuple[ManifestLine, ...]:
+def _lines(value: object, where: str) -> tuple[ManifestLine, ...] | None:
+    """None when absent: only a cancellation may leave its lines out (see `_shipment`)."""
+    if value is None:
+        return None
     return tuple(
         ManifestLine(**_object(line, f"{where}[{i}]", _LINE))
         for i, line in enumerate(_array(value, where))
@@ -202,17 +220,28 @@ _SHIPMENT: dict[str, Reader] = {
     "currency": _text,
     "ioss": _text,
     "category": _text,
+    "message_function": _function,
     "lines": _lines,
 }
+
+
+def _shipment(value: object, where: str) -> Shipment:
+    fields = _object(value, where, _SHIPMENT)
+    if fields["lines"] is None:
+        if fields["message_function"] is not MessageFunction.CANCEL:
+            raise _fail(
+                "is missing; expected an array (only a cancellation may leave it out)",
+                f"{where}.lines",
+            )
+        fields["lines"] = ()
+    return Shipment(**fields)
 
 
 def _shipments(value: object, where: str) -> tuple[Shipment, ...]:
     items = _array(value, where)
     if not items:
         raise _fail("is empty; a manifest has at least one shipment", where)
-    return tuple(
-        Shipment(**_object(item, f"{where}[{i}]", _SHIPMENT)) for i, item in enumerate(items)
-    )
+    return tuple(_shipment(item, f"{where}[{i}]") for i, item in enumerate(items))
 
 
 _MANIFEST: dict[str, Reader] = {
@@ -232,7 +261,8 @@ def _reject_constant(name: str) -> Decimal:
 
 def manifest_from_json(data: bytes | str) -> Manifest:
     """Parse a manifest. Raises AdapterError (MANIFEST_INVALID) with a JSON path such as
-    `shipments[2].lines[0].value` for anything that is not the manifest structure."""
+    `shipments[2].lines[0].value` for anything that is not the manifest structure, and
+    ManifestRefused (its subclass, with findings) when carrier or manifest_id is unusable."""
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         document = json.loads(
@@ -251,10 +281,11 @@ def manifest_from_json(data: bytes | str) -> Manifest:
     if not isinstance(document, dict):
         raise _fail(f"expected a manifest object, got {_kind(document)}", "$")
     fields = _object(document, "$", _MANIFEST)
-    if (problem := carrier_problem(fields["carrier"])) is not None:
-        raise _fail(problem, "carrier")
-    if fields["manifest_id"] is None:
-        raise _fail("manifest_id is missing; it becomes the MessageId", "manifest_id")
+    findings = identity_findings(
+        fields["carrier"], fields["manifest_id"], at=lambda field: field, absent="missing"
+    )
+    if findings:
+        raise ManifestRefused(AdapterCode.MANIFEST_INVALID, findings)
     return Manifest(**fields)
 
 
@@ -289,6 +320,8 @@ def _shipment_json(shipment: Shipment) -> dict[str, JsonValue]:
     }
     if shipment.category is not None:
         out["category"] = shipment.category
+    if shipment.message_function is not MessageFunction.ORIGINAL:
+        out["message_function"] = FUNCTION_WORDS[shipment.message_function]
     out["lines"] = [
         {
             "description": line.description,

@@ -4,6 +4,8 @@ Like the message models, data fields are optional: missing data is passed on for
 the rulebook to report. Only what a message cannot exist without is required:
 `carrier` (the SenderOperator that keys the record) and `manifest_id` (its MessageId).
 `flight` and `pieces` have no CUSITM element; they stay here for `manifest_problems`.
+Each shipment carries its own message function (original, replace, cancel), so a
+corrected manifest can be resent with only what changed marked as such.
 """
 
 from __future__ import annotations
@@ -14,6 +16,17 @@ from decimal import Decimal
 
 from adapters._values import operator_code_problem
 from messages.awb import awb_problem
+from messages.models import MessageFunction
+
+#: The manifest's words for EDIFACT 1225, as written back (`message_function`).
+FUNCTION_WORDS = {
+    MessageFunction.ORIGINAL: "original",
+    MessageFunction.REPLACE: "replace",
+    MessageFunction.CANCEL: "cancel",
+}
+_FUNCTIONS = {word: function for function, word in FUNCTION_WORDS.items()} | {
+    str(int(function)): function for function in MessageFunction
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,7 +70,14 @@ class Shipment:
     currency: str | None = None
     ioss: str | None = None
     category: str | None = None  # optional in the manifest; CUSITM default SALE_OF_GOODS
+    #: Absent or blank in the manifest means ORIGINAL.
+    message_function: MessageFunction = MessageFunction.ORIGINAL
     lines: tuple[ManifestLine, ...] = ()
+
+    @property
+    def hawb_only(self) -> bool:
+        """Nothing but the HAWB (and its function): all a cancellation needs."""
+        return self == Shipment(hawb=self.hawb, message_function=self.message_function)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +91,20 @@ class Manifest:
     shipments: tuple[Shipment, ...] = ()
 
 
+def message_function_of(text: str | None) -> MessageFunction:
+    """The message function a manifest names: original|replace|cancel or 9|5|1, any case;
+    None (absent or blank) is ORIGINAL. ValueError says what is accepted."""
+    if text is None or not text.strip():
+        return MessageFunction.ORIGINAL
+    found = _FUNCTIONS.get(text.strip().casefold())
+    if found is None:
+        raise ValueError(
+            f"{text!r} is not a message function; use original, replace or cancel "
+            "(or the EDIFACT codes 9, 5, 1)"
+        )
+    return found
+
+
 def carrier_problem(carrier: str | None) -> str | None:
     """Why `carrier` cannot be a SenderOperator, or None."""
     return operator_code_problem(carrier, "carrier")
@@ -79,8 +113,9 @@ def carrier_problem(carrier: str | None) -> str | None:
 def manifest_problems(manifest: Manifest) -> list[str]:
     """Problems a dry run should show that the CUSITM message cannot (or only later) show.
 
-    The parser never raises for these: a bad master AWB check digit is reported by
-    the validate stage as AWB_CHECK_DIGIT, so the carrier gets a proper response.
+    The parser never raises for these: a bad master AWB check digit is refused by
+    intake as AWB_CHECK_DIGIT with its place (`adapters.express.upload`), and found by
+    `aedex validate` through the converted CUSITM.
     """
     problems: list[str] = []
     if manifest.master_awb is None:

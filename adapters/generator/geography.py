@@ -81,6 +81,8 @@ DESTINATIONS: dict[str, float] = {
     "DE": 20, "FR": 14, "NL": 10, "IT": 10, "ES": 10, "PL": 6, "BE": 6, "AT": 5, "SE": 4,
     "IE": 4, "GB": 6, "US": 5,
 }  # fmt: skip
+#: The EU ones: the 150 EUR low-value ceiling and IOSS apply there.
+EU_DESTINATIONS = frozenset(DESTINATIONS) - {"GB", "US"}
 
 #: The office of entry a destination post or carrier declares to (EU COL-style codes).
 CUSTOMS_OFFICES: dict[str, str] = {

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from adapters.generator.catalogue import CATALOGUE, Product
+from adapters.generator.geography import EU_DESTINATIONS
 from messages import s10
 from messages.models import ContentPiece, DeclaredItem, IdType, Money, Party
 from messages.rates import RateTable
@@ -46,6 +47,16 @@ SERVICES = {
     "E": ("EE", "EA", "EM", "EX"),
 }
 HOME_CURRENCY = {"US": "USD", "GB": "GBP", "CN": "CNY"}
+#: Several identical units or a value over the 45 EUR gift relief make a gift look
+#: like a sale (the gift_misdeclaration scenario plants that); a clean gift does not.
+GIFT_MAX_UNITS = 2
+GIFT_MAX_EUR = Decimal(40)
+#: Declared totals just under a relief threshold are the threshold_value scenario's
+#: signal (EU 150 EUR, UK 135 GBP); clean goods are drawn again when they land there.
+#: The bands are a little wider than the rules', as rates round the EUR value.
+EU_NEAR_THRESHOLD = (Decimal(130), Decimal(152))
+GB_NEAR_THRESHOLD_GBP = (Decimal(120), Decimal(137))
+_ATTEMPTS = 100
 
 
 def weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -143,15 +154,15 @@ class ItemBuilder:
     ) -> DeclaredItem:
         currency = pick_currency(rng, origin)
         day = posted.date()
+        destination = addressee.address.country if addressee.address else None
         if category == "DOCUMENTS":
             pieces, total_eur = self._documents(rng, currency), Decimal(0)
         else:
-            pieces, total_eur = self._goods(rng, currency, day, origin)
+            pieces, total_eur = self._clean_goods(rng, currency, day, origin, category, destination)
         net = sum((p.net_weight for p in pieces if p.net_weight is not None), Decimal(0))
         packaging = Decimal("0.02") + net * Decimal("0.08") + Decimal(rng.randrange(0, 100)) * GRAM
         gross = (net + packaging).quantize(GRAM, ROUND_HALF_UP)
-        total = sum((p.value.amount for p in pieces if p.value and p.value.amount), Decimal(0))
-        total = total.quantize(CENT)
+        total = _total(pieces)
         id_type: IdType = "HAWB" if express else "S10"
         if express:
             mail_class, form = "C", "CN23"
@@ -204,8 +215,34 @@ class ItemBuilder:
             )
         ]
 
+    def _clean_goods(
+        self,
+        rng: random.Random,
+        currency: str,
+        day: date,
+        origin: str,
+        category: str,
+        destination: str | None,
+    ) -> tuple[list[ContentPiece], Decimal]:
+        """Goods drawn again while their total carries a scenario's signal (see the bands)."""
+        gift = category == "GIFT"
+        for _ in range(_ATTEMPTS):
+            pieces, total_eur = self._goods(rng, currency, day, origin, gift=gift)
+            if gift and total_eur > GIFT_MAX_EUR:
+                continue
+            if destination in EU_DESTINATIONS and _within(total_eur, EU_NEAR_THRESHOLD):
+                continue
+            if (
+                destination == "GB"
+                and currency == "GBP"
+                and _within(_total(pieces), GB_NEAR_THRESHOLD_GBP)
+            ):
+                continue
+            return pieces, total_eur
+        raise RuntimeError(f"no clean {category} goods in {_ATTEMPTS} draws")  # pragma: no cover
+
     def _goods(
-        self, rng: random.Random, currency: str, day: date, origin: str
+        self, rng: random.Random, currency: str, day: date, origin: str, *, gift: bool
     ) -> tuple[list[ContentPiece], Decimal]:
         count = rng.choices((1, 2, 3, 4), weights=(55, 25, 12, 8))[0]
         products: list[Product] = rng.sample(CATALOGUE, count)
@@ -213,6 +250,8 @@ class ItemBuilder:
         total_eur = Decimal(0)
         for index, product in enumerate(products, start=1):
             quantity = rng.choices((1, 2, 3, 4, 5), weights=(60, 20, 10, 5, 5))[0]
+            if gift:
+                quantity = min(quantity, GIFT_MAX_UNITS)
             unit_eur = _price(rng, *product.value_eur)
             total_eur += unit_eur * quantity
             unit = _in(unit_eur, currency, self.rates, day)
@@ -240,6 +279,15 @@ class ItemBuilder:
             return None
         eur = Decimal(rng.randrange(250, 2500)) * CENT
         return Money(amount=_in(eur, currency, self.rates, day), currency=currency)
+
+
+def _total(pieces: list[ContentPiece]) -> Decimal:
+    total = sum((p.value.amount for p in pieces if p.value and p.value.amount), Decimal(0))
+    return total.quantize(CENT)
+
+
+def _within(amount: Decimal, band: tuple[Decimal, Decimal]) -> bool:
+    return band[0] <= amount < band[1]
 
 
 def _mail_category(rng: random.Random) -> str | None:

@@ -200,9 +200,12 @@ class PartyPool:
     With probability `reuse` a recent party of the country is picked again;
     otherwise a new one is made. Shops (`recent_bias`) ship daily, so the most
     recent ones are picked most often; buyers order again over weeks, so any of
-    the last `window` is equally likely and clean traffic does not look like a
-    split consignment (risk scenarios plant those on purpose). Only the last
-    `window` parties per country are kept, so memory stays flat on long runs.
+    the last `window` is equally likely. With `uses`, a party is picked at most
+    that many times: a whole run lies within the 72 h windows of the risk rules
+    (`traffic.MAX_SPAN`), so a clean buyer with two parcels stays below every
+    splitting rule (3 from one shop, 6 in all), which the splitting scenario
+    plants on purpose, with a new buyer. Only the last `window` parties per
+    country are kept, so memory stays flat on long runs.
     """
 
     def __init__(
@@ -212,12 +215,14 @@ class PartyPool:
         reuse: float,
         window: int = 200,
         recent_bias: bool = True,
+        uses: int | None = None,
     ) -> None:
         self._make = make
         self._reuse = reuse
         self._window = window
         self._recent_bias = recent_bias
-        self._recent: dict[str, deque[Party]] = {}
+        self._uses = uses
+        self._recent: dict[str, deque[_Pooled]] = {}
 
     def pick(self, country: str, rng: random.Random) -> Party:
         recent = self._recent.get(country)
@@ -225,7 +230,23 @@ class PartyPool:
             recent = self._recent[country] = deque(maxlen=self._window)
         if recent and rng.random() < self._reuse:
             draw = rng.random()
-            return recent[-1 - int(len(recent) * (draw**2 if self._recent_bias else draw))]
+            index = -1 - int(len(recent) * (draw**2 if self._recent_bias else draw))
+            pooled = recent[index]
+            pooled.uses += 1
+            if self._uses is not None and pooled.uses >= self._uses:
+                del recent[index]
+            return pooled.party
         party = self._make(country, rng)
-        recent.append(party)
+        if self._uses is None or self._uses > 1:
+            recent.append(_Pooled(party))
         return party
+
+
+class _Pooled:
+    """A pooled party and how often it has been picked."""
+
+    __slots__ = ("party", "uses")
+
+    def __init__(self, party: Party) -> None:
+        self.party = party
+        self.uses = 1

@@ -28,8 +28,9 @@ GRAM = Decimal("0.001")
 @dataclass(frozen=True, slots=True)
 class Scene:
     """Where a scenario is drawn: the message's kind, route and time, how many items still
-    fit (`room`), and the run's own means to draw a clean item of a category and a seller,
-    so a scenario item looks like its neighbours apart from its risk."""
+    fit (`room`), and the run's own means to draw a clean item of a category, a seller
+    and a new buyer (one no clean item goes to), so a scenario item looks like its
+    neighbours apart from its risk."""
 
     kind: FileKind
     origin: str
@@ -39,6 +40,7 @@ class Scene:
     rates: RateTable
     draw: Callable[[str | None], DeclaredItem]
     seller: Callable[[], Party]
+    buyer: Callable[[], Party]
 
     @property
     def express(self) -> bool:

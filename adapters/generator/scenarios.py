@@ -37,7 +37,7 @@ from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from adapters.generator.catalogue import CATALOGUE, Product
-from adapters.generator.geography import DESTINATIONS
+from adapters.generator.geography import EU_DESTINATIONS
 from adapters.generator.parties import e123_phone
 from adapters.generator.scenario_base import (
     CENT,
@@ -66,10 +66,10 @@ from messages.findings import Code
 from messages.models import DeclaredItem, Party
 
 NONE: frozenset[Code] = frozenset()
-#: EU destinations: the 150 EUR customs-duty relief applies there.
-EU_DESTINATIONS = frozenset(DESTINATIONS) - {"GB", "US"}
 LATE_HOURS = (80, 200)
 SPLIT_PARTS = (3, 5)
+#: The parts of a split order are posted within this long of each other.
+SPLIT_SPREAD = timedelta(hours=2)
 _BY_DESCRIPTION = {product.description: product for product in CATALOGUE}
 #: Goods worth undervaluing (3-12 % of 20 EUR is still a declared amount, not cents).
 _PRICEY = tuple(p for p in CATALOGUE if p.value_eur[0] >= 20)
@@ -169,8 +169,10 @@ def _has_room_for_a_split(scene: Scene) -> bool:
 @_register("splitting", _has_room_for_a_split)
 def _splitting(scene: Scene, rng: random.Random) -> tuple[list[DeclaredItem], frozenset[Code]]:
     """One order of more than 150 EUR sent as 3-5 items of 60-149 EUR each, same seller and
-    buyer, posted within two hours: each part alone stays under the duty relief."""
+    buyer, posted within two hours: each part alone stays under the duty relief. The buyer
+    is new, so only the parts count in the windows."""
     size = min(rng.randint(*SPLIT_PARTS), scene.room)
+    buyer = scene.buyer()
     first = scene.draw("SALE_OF_GOODS")
     posted = first.posting_datetime
     assert posted is not None
@@ -178,10 +180,12 @@ def _splitting(scene: Scene, rng: random.Random) -> tuple[list[DeclaredItem], fr
     for n in range(size):
         base = first if n == 0 else scene.draw("SALE_OF_GOODS")
         when = (
-            posted if n == 0 or scene.express else posted - timedelta(seconds=rng.randrange(7200))
+            posted
+            if n == 0 or scene.express
+            else posted - timedelta(seconds=rng.randrange(int(SPLIT_SPREAD.total_seconds())))
         )
         base = base.model_copy(
-            update={"sender": first.sender, "addressee": first.addressee, "posting_datetime": when}
+            update={"sender": first.sender, "addressee": buyer, "posting_datetime": when}
         )
         target = Decimal(rng.randrange(6_000, 14_900)) / 100
         product, quantity, unit = units_for(rng, target, (1, 2, 3, 4), CATALOGUE)

@@ -3,9 +3,13 @@
 `generate(options)` is pure: one seeded `random.Random` drives everything
 (Faker is re-seeded from it per party), so the same options give the same
 bytes in any process (with the same Faker and phonenumbers releases). Items are spread over formats by the option shares,
-grouped into messages, and the messages laid out on a timeline from
-`options.start`: posting 1-48 h before the message is prepared, express
-departures before and arrivals after it, so clean data is never late.
+grouped into messages, and the messages laid out on a timeline that ends at
+`options.base_time` (default: now): 3-45 min apart, closer where a run would
+otherwise span more than `MAX_SPAN`. The traffic is *current* at base time:
+every message is prepared by then, items are posted 1-48 h before their
+message but never more than the 72 h pre-loading limit before base time, and
+expected arrivals come after it, so data posted within `FRESH_FOR` of base
+time is not LATE_DATA unless labelled so (a defect or the late_data scenario).
 With `scenarios`, some item draws become labelled risk scenarios (scenarios.py)
 instead of clean items; without, the rng is consumed exactly as before.
 """
@@ -16,7 +20,7 @@ import math
 import random
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from adapters.express import Manifest
@@ -34,6 +38,7 @@ from adapters.generator.geography import (
     COUNTRIES,
     CUSTOMS_OFFICES,
     DESTINATIONS,
+    EU_DESTINATIONS,
     ORIGINS,
 )
 from adapters.generator.hostile import HOSTILE_CASES, HostileCase
@@ -47,7 +52,7 @@ from adapters.generator.items import (
 from adapters.generator.output import MESSAGE_KINDS, Envelope, FileKind, GeneratedFile, Label
 from adapters.generator.parties import PartyFactory, PartyPool
 from adapters.generator.scenario_base import Scene
-from adapters.generator.scenarios import ScenarioPlanner, Staged
+from adapters.generator.scenarios import SPLIT_SPREAD, ScenarioPlanner, Staged
 from messages.awb import make_awb
 from messages.models import (
     CusitmHeader,
@@ -59,16 +64,23 @@ from messages.models import (
     TransportDocument,
 )
 from messages.rates import RateTable
+from messages.rulebook import DEFAULT_LATE_AFTER
 
-DEFAULT_START = datetime(2026, 11, 20, tzinfo=UTC)
-#: Countries whose consignments may carry an IOSS number (EU destinations).
-_EU = frozenset(DESTINATIONS) - {"GB", "US"}
+#: Files posted up to this long after base time are still current (not LATE_DATA).
+FRESH_FOR = timedelta(hours=2)
+#: Every message is prepared within this long before base time, so even the oldest
+#: has room for a posting time inside the pre-loading limit (68 h before base time).
+MAX_SPAN = timedelta(hours=60)
 _MAX_ITEMS_PER_MESSAGE = 10_000
+_SERIALS = 10**6
 
 
 @dataclass(frozen=True, slots=True)
 class GeneratorOptions:
     """What to generate. Shares are relative weights of the six intake formats.
+
+    `base_time` is when the traffic is current (see the module docstring); the same
+    seed and base time give the same bytes.
 
     With `defects`, about `defect_rate` of the items get exactly one defect
     each, and a few hostile files are added on top of `items`. With `scenarios`,
@@ -78,12 +90,12 @@ class GeneratorOptions:
 
     items: int
     seed: int
+    base_time: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     defects: bool = False
     defect_rate: float = 0.1
     scenarios: bool = False
     scenario_rate: float = 0.04
     items_per_message: int = 50
-    start: datetime = DEFAULT_START
     share_itmatt_12: float = 0.35
     share_itmatt_11: float = 0.10
     share_cusitm: float = 0.20
@@ -103,8 +115,8 @@ class GeneratorOptions:
                 f"items_per_message must be 1..{_MAX_ITEMS_PER_MESSAGE}, "
                 f"got {self.items_per_message}"
             )
-        if self.start.tzinfo is None:
-            raise ValueError("start needs a UTC offset")
+        if self.base_time.tzinfo is None:
+            raise ValueError("base_time needs a UTC offset")
         shares = self.shares()
         if any(share < 0 for share in shares.values()) or sum(shares.values()) <= 0:
             raise ValueError(f"shares must be >= 0 and not all 0, got {shares}")
@@ -158,13 +170,20 @@ class _Run:
         self.rng = random.Random(options.seed)  # noqa: S311
         self.rates = RateTable.default()
         self.builder = ItemBuilder(self.rates, Identifiers(self.rng))
-        factory = PartyFactory()
+        factory = self.party_factory = PartyFactory()
         self.sellers = PartyPool(factory.seller, reuse=0.85)
         self.persons = PartyPool(factory.person, reuse=0.3)
-        self.addressees = PartyPool(factory.person, reuse=0.7, window=3000, recent_bias=False)
+        self.addressees = PartyPool(
+            factory.person, reuse=0.7, window=3000, recent_bias=False, uses=2
+        )
         self.planner = DefectPlanner(enabled=options.defects, rate=options.defect_rate)
         self.scenarios = ScenarioPlanner(enabled=options.scenarios, rate=options.scenario_rate)
-        self.sequence = 0
+        # Posting up to FRESH_FOR after base time stays in time, and split parts are
+        # posted up to SPLIT_SPREAD before their first part.
+        self.earliest_posting = options.base_time + FRESH_FOR + SPLIT_SPREAD - DEFAULT_LATE_AFTER
+        # A run's MessageIds continue from a random serial, so runs of other seeds on
+        # the same day (`aedex run --demo` into one database) do not reuse them.
+        self.sequence = self.rng.randrange(_SERIALS)
         self.awb_defects = 0
 
     # ------------------------------------------------------------ plan
@@ -178,22 +197,47 @@ class _Run:
                 slots.append((kind, size))
                 count -= size
         rng.shuffle(slots)
-        clock = self.options.start
+        hostile = HOSTILE_CASES if self.options.defects else ()
+        clock = iter(self._timeline(len(slots) + len(hostile)))
         for kind, size in slots:
-            clock += timedelta(seconds=rng.randrange(180, 2700))
+            prepared = next(clock)
             if kind in ("manifest-json", "manifest-csv"):
-                yield self._manifest(kind, size, clock)
+                yield self._manifest(kind, size, prepared)
             elif kind == "cusitm":
-                yield self._cusitm(size, clock)
+                yield self._cusitm(size, prepared)
             else:
-                yield self._itmatt(kind, size, clock)
-        if self.options.defects:
-            for number, case in enumerate(HOSTILE_CASES, start=1):
-                clock += timedelta(seconds=rng.randrange(180, 2700))
-                yield self._hostile(number, case, clock)
+                yield self._itmatt(kind, size, prepared)
+        for number, case in enumerate(hostile, start=1):
+            yield self._hostile(number, case, next(clock))
+
+    def _timeline(self, count: int) -> list[datetime]:
+        """When each of `count` messages is prepared, oldest first, the last at base time:
+        3-45 min apart, evenly closer where that would span more than MAX_SPAN."""
+        if count == 0:
+            return []
+        gaps = [self.rng.randrange(180, 2700) for _ in range(count - 1)]
+        span = sum(gaps)
+        scale = min(1.0, MAX_SPAN.total_seconds() / span) if span else 1.0
+        base = self.options.base_time
+        times = [base]
+        behind = 0
+        for gap in reversed(gaps):
+            behind += gap
+            times.append(base - timedelta(seconds=round(behind * scale)))
+        return times[::-1]
+
+    def _lead(self, prepared: datetime, longest: timedelta) -> timedelta:
+        """1 h to `longest`, but posted no earlier than the limit allows at base time."""
+        room = (prepared - self.earliest_posting).total_seconds()
+        return timedelta(seconds=self.rng.randrange(3600, int(min(longest.total_seconds(), room))))
+
+    def _arrival(self, prepared: datetime, longest: timedelta) -> datetime:
+        """An expected arrival FRESH_FOR to `longest` after base time (so after `prepared`)."""
+        after = self.rng.randrange(int(FRESH_FOR.total_seconds()), int(longest.total_seconds()))
+        return (self.options.base_time + timedelta(seconds=after)).astimezone(prepared.tzinfo)
 
     def _message_id(self, operator: str, prepared: datetime) -> str:
-        self.sequence += 1
+        self.sequence = (self.sequence + 1) % _SERIALS
         return f"{operator}-{prepared:%Y%m%d}-{self.sequence:06d}"
 
     def _route(self) -> tuple[str, str]:
@@ -237,7 +281,7 @@ class _Run:
         )
 
     def _posted_before(self, prepared: datetime) -> datetime:
-        return prepared - timedelta(seconds=self.rng.randrange(3600, 48 * 3600))
+        return prepared - self._lead(prepared, timedelta(hours=48))
 
     def _draw_items(
         self,
@@ -298,6 +342,7 @@ class _Run:
             rates=self.rates,
             draw=draw,
             seller=lambda: self.sellers.pick(origin, self.rng),
+            buyer=lambda: self.party_factory.person(destination, self.rng),
         )
 
     def _defects(
@@ -375,7 +420,7 @@ class _Run:
                 sender_operator=operator,
                 customs_office=office,
                 prepared_at=prepared,
-                expected_arrival=prepared + timedelta(seconds=rng.randrange(2 * 3600, 36 * 3600)),
+                expected_arrival=self._arrival(prepared, timedelta(hours=36)),
                 transport_document=document,
             ),
             items=items,
@@ -407,16 +452,18 @@ class _Run:
         carrier = rng.choice(CARRIERS)
         origin, destination = self._route()
         prepared = clock.astimezone(COUNTRIES[destination].tz)
-        departure = (prepared - timedelta(seconds=rng.randrange(3600, 20 * 3600))).astimezone(
+        departure = (prepared - self._lead(prepared, timedelta(hours=20))).astimezone(
             COUNTRIES[origin].tz
         )
-        arrival = prepared + timedelta(seconds=rng.randrange(2 * 3600, 30 * 3600))
+        arrival = self._arrival(prepared, timedelta(hours=30))
         items, staged = self._draw_items(
             size, kind, prepared, destination, origin=origin, departure=departure
         )
         items, injections = self._defects(items, kind, prepared, staged)
         message_id = self._message_id(carrier.code, prepared)
-        awb, awb_defect = self._awb(carrier.awb_prefixes)
+        # A bad master AWB refuses a manifest whole at the API (422), as a hostile file is
+        # refused: the AWB defect goes to CUSITM files only, so every manifest is answered.
+        awb = make_awb(rng.choice(carrier.awb_prefixes), rng.randrange(10**7))
         shipments = tuple(shipment_of(item, ioss=_ioss(item, destination)) for item in items)
         manifest = Manifest(
             carrier=carrier.code,
@@ -431,8 +478,6 @@ class _Run:
         path = path_for(kind, message_id)
         envelope = Envelope(kind, message_id, carrier.code, None, office, prepared, len(items))
         labels = _item_labels(path, message_id, items, injections, staged)
-        if awb_defect:
-            labels += (_message_label(path, message_id, "AWB_CHECK_DIGIT"),)
         return GeneratedFile(path, render_manifest(manifest, kind), envelope, labels)
 
     def _hostile(self, number: int, case: HostileCase, clock: datetime) -> GeneratedFile:
@@ -465,7 +510,7 @@ class _Run:
 def _ioss(item: DeclaredItem, destination: str) -> str | None:
     """The seller's IOSS number, declared for EU consignments when the seller has one."""
     tax_id = item.sender.tax_id if item.sender is not None else None
-    if destination in _EU and tax_id is not None and tax_id.startswith("IM"):
+    if destination in EU_DESTINATIONS and tax_id is not None and tax_id.startswith("IM"):
         return tax_id
     return None
 

@@ -10,13 +10,14 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import kafka
-from service.api import health, intake, records
+from service.api import health, intake, records, webhooks
 from service.api.deps import Runtime
-from service.api.guard import RequestGuard
+from service.api.guard import CALLER, MESSAGE_ID, REQUEST_ID, RequestGuard
 from service.api.limits import TooManyRequests
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.outage import is_outage
@@ -61,7 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await producer.stop()
             await engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI and ReDoc from the package, not a CDN: /docs works
+    # at a border post with no internet, and no third party sees who reads the contract.
+    app = FastAPIOffline(
         title="aedex",
         summary="Advance electronic data exchange: intake, validation, risk, CUSRSP",
         version="0.1.0",
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(intake.router)
     app.include_router(records.router)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     _install_error_handlers(app)
     app.add_middleware(RequestGuard, on_disconnect=lambda: _count_disconnect(app))
@@ -81,14 +85,39 @@ def _count_disconnect(app: FastAPI) -> None:
         runtime.metrics.client_disconnects.inc()
 
 
+#: Routes whose refusals are refused *messages* (DESIGN.md §6): counted by code and operator.
+INTAKE_ROUTES = frozenset({"/v1/messages", "/v1/express/manifests"})
+
+
+def _count_refusal(request: Request, code: str, status: int) -> None:
+    """A refused upload is counted and logged as one (with operator and MessageId when
+    known); any other 4xx (a failed GET, an unknown route) is counted apart, by method."""
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None or status >= 500:
+        return
+    state = request.scope.get("state", {})
+    if request.method == "POST" and request.url.path in INTAKE_ROUTES:
+        operator = state.get(CALLER) or "-"
+        runtime.metrics.refusals.labels(code, operator).inc()
+        log.info(
+            "intake refused",
+            outcome=code,
+            status=status,
+            operator=operator,
+            message_id=state.get(MESSAGE_ID),
+            path=request.url.path,
+            request_id=state.get(REQUEST_ID),
+        )
+    else:
+        runtime.metrics.http_refusals.labels(request.method, code).inc()
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     """Refusals as `{"error", "detail"}`; unexpected errors are RequestGuard's (one log line)."""
 
     @app.exception_handler(AedexError)
     async def aedex_error(request: Request, error: AedexError) -> JSONResponse:
-        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
-        if runtime is not None and error.status < 500 and request.url.path.startswith("/v1/"):
-            runtime.metrics.refusals.labels(error.code).inc()
+        _count_refusal(request, error.code, error.status)
         headers: dict[str, str] = {}
         if isinstance(error, TooManyRequests):
             headers["Retry-After"] = str(error.retry_after_s)
@@ -120,6 +149,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         # Starlette's own refusals (unknown route, method not allowed) in the same shape.
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code, "HTTP_ERROR")
+        _count_refusal(request, code, error.status_code)
         return JSONResponse(
             {"error": code, "detail": str(error.detail)},
             status_code=error.status_code,
@@ -131,4 +161,5 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
+        _count_refusal(request, "REQUEST_INVALID", 422)
         return JSONResponse({"error": "REQUEST_INVALID", "detail": problems}, status_code=422)

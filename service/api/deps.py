@@ -13,7 +13,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect
 
-from service.api.guard import ADMISSION, ClientGone
+from service.api.guard import ADMISSION, CALLER, ClientGone
 from service.api.limits import KeyLimiter, TooManyRequests
 from service.errors import AedexError, Unauthorised
 from service.keys import digest, operator_for_key
@@ -84,6 +84,7 @@ async def operator(
         code = await operator_for_key(s, key)
     if code is None:
         raise Unauthorised("unknown or revoked API key")
+    request.scope.setdefault("state", {})[CALLER] = code
     # The limiter is keyed by the digest: the key itself is kept nowhere.
     limited = digest(key)
     try:

@@ -32,6 +32,10 @@ class ClientGone(Exception):
 #: Scope-state keys the dependencies set and this middleware reads.
 ADMISSION = "aedex_admission"
 REQUEST_ID = "aedex_request_id"
+#: The operator code of the caller's key, once known (for logs and refusal metrics).
+CALLER = "aedex_caller"
+#: The MessageId of the upload, once its envelope is read.
+MESSAGE_ID = "aedex_message_id"
 
 
 class RequestGuard:

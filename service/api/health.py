@@ -15,6 +15,7 @@ from sqlalchemy import text
 from service.api.deps import RuntimeDep
 from service.lag import CONSUMING_STAGES
 from service.metrics import refresh_database_gauges
+from service.stages.heartbeat import stage_readiness
 
 log = structlog.get_logger(__name__)
 
@@ -29,11 +30,15 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "not ready; `checks` says why"}})
 async def readyz(rt: RuntimeDep) -> JSONResponse:
-    """Ready when the database answers and, if a broker is configured, the producer is connected."""
+    """Ready when the database answers, every stage has a worker consuming (its heartbeat
+    is fresh and it holds partitions) and, if the API produces, the broker answers."""
     checks: dict[str, Any] = {}
     try:
-        async with rt.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with rt.sessions() as session:
+            await session.execute(text("SELECT 1"))
+            if rt.settings.ready_stages:
+                stages = await stage_readiness(session, rt.settings.ready_stages)
+                checks.update({f"stage:{name}": state for name, state in stages.items()})
         checks["database"] = "ok"
     except Exception as error:  # noqa: BLE001 - report, do not crash the probe
         checks["database"] = f"unavailable: {type(error).__name__}"
@@ -74,4 +79,10 @@ async def metrics(rt: RuntimeDep) -> Response:
             lags = dict.fromkeys(CONSUMING_STAGES, math.nan)  # unknown, not last known
         for stage, lag in lags.items():
             rt.metrics.stage_lag.labels(stage).set(lag)
+        try:
+            parked = float(await asyncio.wait_for(rt.lag.deadletters(), LAG_TIMEOUT_S))
+        except Exception as error:  # noqa: BLE001 - a scrape reports what it can
+            log.warning("dead-letter count unavailable", error=repr(error))
+            parked = math.nan
+        rt.metrics.deadletters.set(parked)
     return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -2,35 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+import structlog
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
 from adapters.errors import AdapterError
-from adapters.express.manifest import manifest_to_cusitm
-from adapters.express.manifest_csv import manifest_from_csv
-from adapters.express.manifest_json import manifest_from_json
+from adapters.express.refusal import ManifestRefused
+from adapters.express.upload import read_manifest, upload_messages
 from adapters.post.itmatt import Envelope
 from messages.check import MessageCheck, check_message
 from messages.codec import encode_cusitm
 from messages.xml import XmlLimits
 from service.api.deps import BodyDep, OperatorDep, Runtime, RuntimeDep, media_type
+from service.api.guard import MESSAGE_ID, REQUEST_ID
 from service.api.schemas import (
     MANIFEST_JSON,
     RAW,
     READ_MESSAGE_LINK,
     UPLOAD,
     AcceptedMessage,
+    ValidationReport,
     body,
     refusals,
 )
 from service.db.models import InboxMessage
 from service.errors import AedexError
-from service.intake import Accepted, accept, check_sender, read_envelope
+from service.intake import Accepted, Incoming, accept_all, answer, check_sender, read_envelope
 from service.publish import mark_published, publish_inbound
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 
@@ -63,27 +68,50 @@ def _need(request: Request, allowed: frozenset[str], what: str) -> str:
     return kind
 
 
+def log_intake(request: Request, accepted: Accepted, outcome: str) -> None:
+    """One line per accepted upload; refusals get theirs from the app's error handler."""
+    log.info(
+        "intake",
+        outcome=outcome,
+        operator=accepted.sender_operator,
+        message_id=accepted.message_id,
+        kind=accepted.kind,
+        items=accepted.items,
+        inbox_id=str(accepted.inbox_id),
+        path=request.url.path,
+        request_id=request.scope.get("state", {}).get(REQUEST_ID),
+    )
+
+
 async def _store(
+    request: Request,
     rt: Runtime,
     background: BackgroundTasks,
     *,
-    data: bytes,
-    envelope: Envelope,
+    messages: Sequence[Incoming],
     source: str,
     fingerprint: bytes | None = None,
 ) -> JSONResponse:
-    """Commit to the inbox, answer 202, then publish (the relay covers a failed publish)."""
+    """Commit the upload's messages to the inbox in one transaction, answer 202, then
+    publish (the relay covers a failed publish)."""
     async with rt.sessions() as session, session.begin():
-        accepted = await accept(
-            session, data=data, envelope=envelope, source=source, fingerprint=fingerprint
+        accepted = await accept_all(
+            session, messages=messages, source=source, fingerprint=fingerprint
         )
+    for one in accepted:
+        _stored(request, rt, background, one)
+    return JSONResponse(answer(accepted), status_code=202)
+
+
+def _stored(request: Request, rt: Runtime, background: BackgroundTasks, accepted: Accepted) -> None:
+    """Log, count and (if new) publish one committed message."""
     status = "DUPLICATE_MESSAGE" if accepted.duplicate else "ACCEPTED"
+    log_intake(request, accepted, status)
     rt.metrics.messages.labels(accepted.kind, status).inc()
     if not accepted.duplicate:
         rt.metrics.items.inc(accepted.items)
     if rt.producer is not None and not accepted.duplicate:
         background.add_task(_publish, rt, accepted)
-    return JSONResponse(accepted.as_dict(), status_code=202)
 
 
 async def _publish(rt: Runtime, accepted: Accepted) -> None:
@@ -120,8 +148,9 @@ async def post_message(
     """Accept an ITMATT or CUSITM message: 202 once it is durable; items are answered by CUSRSP."""
     _need(request, XML_TYPES, "POST /v1/messages")
     envelope: Envelope = await _cpu(read_envelope, data, limits(rt), size=len(data))
+    request.scope.setdefault("state", {})[MESSAGE_ID] = envelope.message_id
     check_sender(envelope, caller)
-    return await _store(rt, background, data=data, envelope=envelope, source="API")
+    return await _store(request, rt, background, messages=[Incoming(data, envelope)], source="API")
 
 
 @router.post(
@@ -143,41 +172,58 @@ async def post_manifest(
     data: BodyDep,
     background: BackgroundTasks,
 ) -> JSONResponse:
-    """Accept an express manifest (JSON or CSV); it becomes one CUSITM message."""
+    """Accept an express manifest (JSON or CSV): one CUSITM message per message function its
+    shipments name, all stored or none; header problems are refused here (422 with findings)."""
     kind = _need(request, JSON_TYPES | CSV_TYPES, "POST /v1/express/manifests")
-    xml, envelope = await _cpu(_manifest_message, rt, kind, data, caller, size=len(data))
+    messages = await _cpu(_manifest_messages, rt, kind, data, caller, size=len(data))
+    request.scope.setdefault("state", {})[MESSAGE_ID] = messages[0].envelope.message_id
     return await _store(
-        rt, background, data=xml, envelope=envelope, source="EXPRESS", fingerprint=data
+        request, rt, background, messages=messages, source="EXPRESS", fingerprint=data
     )
 
 
-def _manifest_message(rt: Runtime, kind: str, data: bytes, caller: str) -> tuple[bytes, Envelope]:
-    """The CUSITM message a manifest becomes, or the refusal (422/403) naming the problem."""
+def _manifest_messages(rt: Runtime, kind: str, data: bytes, caller: str) -> list[Incoming]:
+    """The CUSITM messages a manifest becomes, or the refusal (422/403) naming the problem."""
     try:
-        if kind in JSON_TYPES:
-            manifest = manifest_from_json(data)
-        else:
-            manifest = manifest_from_csv(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise AedexError("CSV_INVALID", "the CSV is not UTF-8", 422) from None
-    except AdapterError as error:
-        raise AedexError(error.code.value, str(error), 422) from None
-    if manifest.carrier != caller:
-        raise AedexError(
-            "UNKNOWN_OPERATOR", f"carrier {manifest.carrier!r} is not the operator of this key", 403
+        parsed = read_manifest(data, "json" if kind in JSON_TYPES else "csv")
+        if parsed.manifest.carrier != caller:
+            raise AedexError(
+                "UNKNOWN_OPERATOR",
+                f"carrier {parsed.manifest.carrier!r} is not the operator of this key",
+                403,
+            )
+        made = upload_messages(
+            parsed,
+            customs_office=rt.settings.customs_office,
+            prepared_at=datetime.now(UTC),
+            fingerprint=data,
         )
-    try:
-        message = manifest_to_cusitm(
-            manifest, customs_office=rt.settings.customs_office, prepared_at=datetime.now(UTC)
-        )
-    except AdapterError as error:
-        raise AedexError(error.code.value, str(error), 422) from None
-    xml = encode_cusitm(message)
-    return xml, read_envelope(xml, limits(rt))
+    except ManifestRefused as refused:
+        raise _manifest_refusal(refused) from None
+    except AdapterError as error:  # not the manifest's structure: the SCHEMA of its format
+        finding = {"code": "SCHEMA", "severity": "error", "path": error.location,
+                   "message": error.message}  # fmt: skip
+        raise AedexError(error.code.value, str(error), 422, findings=[finding]) from None
+    incoming = []
+    for one in made:
+        xml = encode_cusitm(one.message)
+        incoming.append(Incoming(xml, read_envelope(xml, limits(rt)), one.locations, one.function))
+    return incoming
+
+
+def _manifest_refusal(refused: ManifestRefused) -> AedexError:
+    """422 as for a broken XML header: the first finding's code, every finding listed."""
+    return AedexError(
+        refused.findings[0].code.value,
+        f"the manifest is refused as a whole: {refused.summary()}",
+        422,
+        findings=[finding.as_dict() for finding in refused.findings],
+    )
 
 
 @router.post(
     "/validate",
+    response_model=ValidationReport,
     responses=refusals(*UPLOAD),
     openapi_extra=body(
         {"application/xml": RAW, "text/xml": RAW}, description="a message to check, not stored"

@@ -7,13 +7,21 @@ scores and hits are never shown to operators (DESIGN.md §6).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 
-from service.api.deps import OperatorDep, SessionDep
-from service.api.schemas import KEYED, NEXT_PAGE_LINK, READ_ITEM_LINK, refusals
+from service.api.deps import OperatorDep, RuntimeDep, SessionDep
+from service.api.schemas import (
+    KEYED,
+    NEXT_PAGE_LINK,
+    READ_ITEM_LINK,
+    ItemHistory,
+    MessageStatus,
+    refusals,
+)
 from service.db.base import aware
 from service.db.models import InboxMessage, ItemRecord, Response
 from service.errors import NotFound
@@ -31,6 +39,7 @@ ItemId = Annotated[str, Path(min_length=1, max_length=35)]
 
 @router.get(
     "/messages/{message_id}",
+    response_model=MessageStatus,
     responses={200: {"links": READ_ITEM_LINK}, **refusals(404, *KEYED)},
 )
 async def get_message(
@@ -71,7 +80,7 @@ async def get_message(
     }
 
 
-@router.get("/items/{item_id}", responses=refusals(404, *KEYED))
+@router.get("/items/{item_id}", response_model=ItemHistory, responses=refusals(404, *KEYED))
 async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
     """Every version of one of the caller's items: status, findings and the decisions sent."""
     versions = (
@@ -120,22 +129,39 @@ async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) ->
 
 @router.get("/responses", responses={200: {"links": NEXT_PAGE_LINK}, **refusals(*KEYED)})
 async def get_responses(
+    request: Request,
     caller: OperatorDep,
-    session: SessionDep,
+    rt: RuntimeDep,
     after: int = Query(
         0, ge=0, le=MAX_CURSOR, description="the `next` cursor of the previous page; 0 = start"
     ),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
+    wait: float = Query(
+        0,
+        ge=0,
+        le=30,
+        description="long poll: when the page would be empty, wait up to this many seconds "
+        "for a response (answered as soon as one is stored)",
+    ),
 ) -> dict[str, Any]:
     """CUSRSP messages for the caller, oldest first; follow `next` until `responses` is empty."""
-    rows = (
-        await session.scalars(
-            select(Response)
-            .where(Response.recipient_operator == caller, Response.id > after)
-            .order_by(Response.id)
-            .limit(limit)
-        )
-    ).all()
+    statement = (
+        select(Response)
+        .where(Response.recipient_operator == caller, Response.id > after)
+        .order_by(Response.id)
+        .limit(limit)
+    )
+    # The database is asked again every interval (any API process may see the new row first);
+    # each read has a session of its own, so a waiting client holds no pooled connection.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(wait, rt.settings.long_poll_max_s)
+    while True:
+        async with rt.sessions() as session:
+            rows = (await session.scalars(statement)).all()
+        left = deadline - loop.time()
+        if rows or left <= 0 or await request.is_disconnected():
+            break
+        await asyncio.sleep(min(rt.settings.long_poll_interval_s, left))
     return {
         "responses": [
             {

@@ -31,13 +31,116 @@ class Problem(BaseModel):
     )
 
 
+class StoredMessage(BaseModel):
+    """One message an upload became (a manifest with several message functions)."""
+
+    message_id: str
+    inbox_id: str
+    items: int
+    status: Literal["ACCEPTED", "DUPLICATE_MESSAGE"]
+    message_function: Literal["original", "replace", "cancel"] | None = None
+
+
 class AcceptedMessage(BaseModel):
     """202: the message is durable; every item is answered later by a CUSRSP."""
 
     message_id: str
     inbox_id: str
-    items: int = Field(description="items declared in the message")
+    items: int = Field(description="items declared in the message (in the whole upload)")
     status: Literal["ACCEPTED", "DUPLICATE_MESSAGE"]
+    messages: list[StoredMessage] | None = Field(
+        default=None,
+        description="each CUSITM message a manifest became, when it became several "
+        "(one per message function: original, replace, cancel)",
+    )
+
+
+class Finding(BaseModel):
+    """One data-element finding (DESIGN.md §4)."""
+
+    code: str = Field(description="stable code, e.g. HS_UNKNOWN, LATE_DATA")
+    severity: Literal["error", "warning"]
+    path: str = Field(description="e.g. Item[3]/ContentPiece[2]/HSCode")
+    message: str
+
+
+class MessageItem(BaseModel):
+    position: int = Field(description="1-based position of the item in the message")
+    item_id: str
+    status: str = Field(description="ACCEPTED, ASSESSED, REJECTED, CANCELLED or SUPERSEDED")
+    findings: list[Finding]
+
+
+class MessageStatus(BaseModel):
+    """GET /v1/messages/{message_id}: the message and each of its items."""
+
+    message_id: str
+    inbox_id: str
+    kind: str = Field(description="ITMATT or CUSITM")
+    status: str = Field(description="RECEIVED, PUBLISHED, PROCESSED or REFUSED")
+    received_at: str = Field(description="ISO 8601, UTC")
+    items_declared: int
+    error: dict[str, Any] | None = Field(description="why a REFUSED message was refused")
+    items: list[MessageItem]
+
+
+class ItemVersion(BaseModel):
+    message_id: str
+    message_function: int = Field(description="9 original, 5 replace, 1 cancel (EDIFACT 1225)")
+    version: int = Field(description="orders versions: microseconds of the message's PreparedAt")
+    status: str
+    findings: list[Finding]
+
+
+class ItemDecision(BaseModel):
+    response_id: int
+    in_reply_to: str
+    axis: Literal["FISCAL", "SECURITY"] | None
+    decision: str = Field(description="DESIGN.md §3 decision table")
+    security_decision: str | None = Field(description="SCREEN or DO_NOT_LOAD, sent first")
+    created_at: str
+
+
+class ItemHistory(BaseModel):
+    """GET /v1/items/{item_id}: every version of the item and every answer sent for it."""
+
+    item_id: str
+    status: str = Field(description="the latest version's status")
+    versions: list[ItemVersion]
+    decisions: list[ItemDecision]
+
+
+class ResponseOut(BaseModel):
+    id: int = Field(description="cursor: pass the last one as `after` for the next page")
+    item_id: str
+    in_reply_to: str
+    axis: Literal["FISCAL", "SECURITY"] | None
+    decision: str
+    security_decision: str | None
+    cusrsp: str = Field(description="the CUSRSP message, XML")
+
+
+class ResponsePage(BaseModel):
+    """A page of CUSRSP answers, oldest first; follow `next` until `responses` is empty."""
+
+    responses: list[ResponseOut]
+    next: int = Field(description="the cursor for the next page (`after`)")
+
+
+class ValidatedItem(BaseModel):
+    index: int
+    item_id: str | None
+    accepted: bool
+    findings: list[Finding]
+
+
+class ValidationReport(BaseModel):
+    """POST /v1/validate: what the validate stage would report; nothing is stored."""
+
+    kind: str | None = Field(description="ITMATT or CUSITM; null when not readable as either")
+    refused: bool = Field(description="a message-level error refuses the whole message")
+    findings: list[Finding] = Field(description="message-level findings")
+    items: list[ValidatedItem]
 
 
 _WHY: dict[int, str] = {

@@ -5,6 +5,11 @@ Files are processed in the order given, one message at a time, with one
 pipeline would see earlier messages. A message's items are observed together
 before any is assessed (`Engine.assess_many`): parts of a split order see
 each other.
+
+Lateness (LATE_DATA) is judged as of the time a message is received: live,
+when the API or relay took it; offline, `received_at` when given (the time the
+files were or will be posted), else each message's own PreparedAt (a
+manifest's departure), so a file's verdict never depends on the wall clock.
 """
 
 from __future__ import annotations
@@ -64,9 +69,9 @@ def assess_check(
 
 
 def assess_file(
-    path: Path, engine: Engine, state: InMemoryState
+    path: Path, engine: Engine, state: InMemoryState, *, received_at: datetime | None = None
 ) -> tuple[FileReport, list[AssessedItem]]:
-    report = check_file(str(path), path.read_bytes())
+    report = check_file(str(path), path.read_bytes(), received_at=received_at)
     if report.check is None:
         return report, []
     return report, assess_check(str(path), report.check, engine, state)

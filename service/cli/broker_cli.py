@@ -8,21 +8,31 @@ stopping it loses every record.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from aiokafka.errors import KafkaError
 
 from service.broker import BrokerError, EmbeddedBroker
+from service.cli.failures import DEBUG_ENV
 from service.kafka import ensure_topics
 from service.logs import configure_logging
 from service.settings import Settings
 
 #: How often the foreground loop checks that Tansu is still alive.
 _WATCH_S = 0.5
+
+
+def _fail(line: str, log: str) -> NoReturn:
+    """One line; Tansu's log tail too when AEDEX_DEBUG is set."""
+    typer.echo(f"aedex: {line}", err=True)
+    if log and os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        typer.echo(log, err=True)
+    raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
@@ -67,11 +77,10 @@ def broker(
         typer.echo("Ctrl-C stops it; every record is lost then.")
         while not stopping.wait(_WATCH_S):
             if not embedded.is_running():
-                typer.echo(f"the broker exited on its own\n{embedded.log_tail()}", err=True)
-                raise typer.Exit(1)
+                _fail("the broker exited on its own", embedded.log_tail())
     except (BrokerError, KafkaError, TimeoutError) as error:
-        typer.echo(f"cannot run the broker: {error}", err=True)
-        raise typer.Exit(1) from None
+        first, _, log = str(error).partition("\n")
+        _fail(f"cannot run the broker: {first}", log)
     finally:
         embedded.stop()
         for sig, handler in previous.items():

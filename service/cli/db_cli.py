@@ -28,13 +28,14 @@ def _resolve(url: str | None) -> URL:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from service.logs import redact_text
     from service.settings import Settings
 
     text = url or Settings().database_url
     try:
         return make_url(text)
-    except ArgumentError as exc:
-        sys.stderr.write(f"not a database URL: {exc}\n")
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        sys.stderr.write(f"not a database URL: {redact_text(str(exc))}\n")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -44,8 +45,26 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
+def _is_default(url: URL) -> bool:
+    from sqlalchemy.engine import make_url
+
+    from service.settings import Settings
+
+    default = Settings.model_fields["database_url"].default
+    return url == make_url(default)
+
+
 def _fail(url: URL, problem: object) -> typer.Exit:
     sys.stderr.write(f"{url.render_as_string(hide_password=True)}: {problem}\n")
+    return typer.Exit(EXIT_FAILED)
+
+
+def _failed(url: URL, exc: BaseException) -> typer.Exit:
+    """One line for a failed migration or query: SQLAlchemy's own text spans several."""
+    from service.cli.failures import database_problem, describe
+
+    problem = database_problem(exc, url.render_as_string(hide_password=False))
+    sys.stderr.write(f"{problem or describe(exc)[0]}\n")
     return typer.Exit(EXIT_FAILED)
 
 
@@ -63,12 +82,14 @@ def upgrade(
     target = _resolve(url)
     path = _sqlite_file(target)
     if path is not None and not path.parent.is_dir():
-        # Said plainly here, before aiosqlite reports it from its worker thread.
-        raise _fail(target, f"no such directory: {path.parent}")
+        if not _is_default(target):
+            # Said plainly here (a typo, likely), before aiosqlite reports it from its thread.
+            raise _fail(target, f"no such directory: {path.parent}")
+        path.parent.mkdir(parents=True)  # the default file's directory (out/) is ours to make
     try:
         reached = upgrade_sync(target.render_as_string(hide_password=False), revision)
     except (SQLAlchemyError, CommandError, OSError) as exc:
-        raise _fail(target, f"{type(exc).__name__}: {exc}") from None
+        raise _failed(target, exc) from None
     typer.echo(f"{target.render_as_string(hide_password=True)}: at revision {reached or 'base'}")
 
 
@@ -89,7 +110,7 @@ def current(url: UrlOption = None) -> None:
     try:
         at = asyncio.run(current_revision(target.render_as_string(hide_password=False)))
     except (SQLAlchemyError, OSError) as exc:
-        raise _fail(target, f"{type(exc).__name__}: {exc}") from None
+        raise _failed(target, exc) from None
     head = head_revision()
     state = "head" if at == head else f"behind head {head}"
     shown = target.render_as_string(hide_password=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 from risk import Assessment, Engine, InMemoryState, Ruleset
 from service.cli.assessing import assess_check, generated_traffic
+from service.cli.failures import CliFailure
 
 
 @dataclass
@@ -87,8 +88,14 @@ def _detected_classes(assessment: Assessment, first_band: int) -> tuple[str, ...
 
 def _labels(root: Path) -> dict[tuple[str, str], dict[str, Any]]:
     labels: dict[tuple[str, str], dict[str, Any]] = {}
-    for line in (root / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-        label = json.loads(line)
+    path = root / "labels.jsonl"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            label = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CliFailure(f"{path} line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(label, dict):
+            raise CliFailure(f"{path} line {number}: not a label object")
         if label.get("item_id"):
             labels[(label["file"], label["item_id"])] = label
     return labels

@@ -2,7 +2,9 @@
 
 Used by `aedex validate` and, later, by the dry-run API. XML roots name the
 message; JSON is an express manifest; CSV is an express manifest or a CN 23
-export, told apart by its header row.
+export, told apart by its header row. A CN 23 export has no envelope (message
+id, operators), so it is not checked: the report says what it is and how to
+convert it, as a message-level error (exit 1: the file was read, DESIGN.md §3).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from adapters.errors import AdapterError
@@ -20,6 +23,7 @@ from messages.errors import MessageRejected
 from messages.findings import Code, Finding
 from messages.schema import validate_tree
 from messages.xml import parse_untrusted
+from service.cli.convert_cli import cn23_instruction
 
 #: Offline checks have no receiving office; CustomsOffice only needs to be present.
 OFFLINE_CUSTOMS_OFFICE = "OFFLINE"
@@ -61,7 +65,7 @@ class FileReport:
 
 
 def detect_type(data: bytes) -> str:
-    """ITMATT, CUSITM, CUSRSP (XML), MANIFEST_JSON, MANIFEST_CSV or UNKNOWN."""
+    """ITMATT, CUSITM, CUSRSP (XML), MANIFEST_JSON, MANIFEST_CSV, CN23_CSV or UNKNOWN."""
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
     if head.startswith(b"<"):
         for name in (b"ITMATT", b"CUSITM", b"CUSRSP"):
@@ -74,27 +78,39 @@ def detect_type(data: bytes) -> str:
     columns = {c.strip() for c in next(csv.reader(io.StringIO(first_line)), [])}
     if "hawb" in columns:
         return "MANIFEST_CSV"
+    if "item_id" in columns:
+        return "CN23_CSV"
     return "UNKNOWN"
 
 
-def check_file(name: str, data: bytes) -> FileReport:
+def check_file(name: str, data: bytes, *, received_at: datetime | None = None) -> FileReport:
+    """`received_at`: judge the file as received then (default: its PreparedAt)."""
     kind = detect_type(data)
     if kind in ("ITMATT", "CUSITM", "XML"):
-        return _report_message(name, kind, data)
+        return _report_message(name, kind, data, received_at)
     if kind == "CUSRSP":
         return _check_cusrsp(name, data)
     if kind in ("MANIFEST_JSON", "MANIFEST_CSV"):
-        return _check_converted(name, kind, data)
+        return _check_converted(name, kind, data, received_at)
+    if kind == "CN23_CSV":
+        why = (
+            "this is a CN 23 CSV export, not a message: it has no envelope (MessageId, "
+            f"SenderOperator, RecipientOperator, PreparedAt); {cn23_instruction(name)}"
+        )
+        return FileReport(name, kind, findings=[Finding.of(Code.XML_MALFORMED, "", why)])
     why = (
         "file is empty"
         if not data.strip()
-        else "not an ITMATT/CUSITM/CUSRSP XML message or an express manifest (JSON/CSV)"
+        else "not an ITMATT/CUSITM/CUSRSP XML message, an express manifest (JSON/CSV) "
+        "or a CN 23 CSV export"
     )
     return FileReport(name, kind, findings=[Finding.of(Code.XML_MALFORMED, "", why)])
 
 
-def _report_message(name: str, kind: str, data: bytes) -> FileReport:
-    result = check_message(data)
+def _report_message(
+    name: str, kind: str, data: bytes, received_at: datetime | None = None
+) -> FileReport:
+    result = check_message(data, received_at=received_at)
     return FileReport(
         name,
         result.kind or kind,
@@ -118,7 +134,9 @@ def _check_cusrsp(name: str, data: bytes) -> FileReport:
         return FileReport(name, "CUSRSP", findings=[rejected.finding])
 
 
-def _check_converted(name: str, kind: str, data: bytes) -> FileReport:
+def _check_converted(
+    name: str, kind: str, data: bytes, received_at: datetime | None = None
+) -> FileReport:
     """Manifests go through the express adapter, then the same checks as CUSITM.
 
     Offline there is no customs office or receipt time: the manifest's departure
@@ -149,7 +167,7 @@ def _check_converted(name: str, kind: str, data: bytes) -> FileReport:
         return FileReport(
             name, kind, findings=[Finding.of(Code.XML_MALFORMED, "", f"not UTF-8: {exc}")]
         )
-    result = check_message(encode_cusitm(message))
+    result = check_message(encode_cusitm(message), received_at=received_at)
     return FileReport(
         name, kind, items=len(result.items), findings=result.all_findings(), check=result
     )

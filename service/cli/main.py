@@ -11,12 +11,16 @@ import typer
 from rich.console import Console
 
 from service.cli.broker_cli import register as register_broker_commands
+from service.cli.convert_cli import register as register_convert_commands
 from service.cli.db_cli import register as register_db_commands
+from service.cli.failures import AedexGroup
 from service.cli.filecheck import FileReport, check_file
 from service.cli.pipeline_cli import register as register_pipeline_commands
 from service.cli.risk_cli import register as register_risk_commands
 
+# AedexGroup: any failure of any command ends in one line on stderr, never a traceback.
 app = typer.Typer(
+    cls=AedexGroup,
     name="aedex",
     help="Advance electronic data exchange: run the pipeline, validate, generate, assess.",
     no_args_is_help=True,
@@ -71,13 +75,29 @@ def generate(
     scenario_rate: Annotated[
         float, typer.Option(help="share of item draws that become a risk scenario")
     ] = 0.04,
+    base_time: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="when the traffic is current, ISO 8601 with offset (default: now, to the "
+            "second): prepared by then, posted within 72 h before, arriving after; same seed "
+            "and base time, same bytes",
+        ),
+    ] = None,
 ) -> None:
-    """Write realistic, reproducible ITMATT/CUSITM/manifest traffic with labels.jsonl."""
-    from adapters.generator import GeneratorOptions, write_traffic
+    """Write realistic, reproducible ITMATT/CUSITM/manifest traffic with labels.jsonl.
 
+    Posted within 2 h of its base time, the traffic is current: only items labelled
+    LATE_DATA are late.
+    """
+    from adapters.generator import GeneratorOptions, write_traffic
+    from service.cli.event_time import now, parse_time
+
+    current = now() if base_time is None else parse_time(base_time, "--base-time")
     options = GeneratorOptions(
         items=items,
         seed=seed,
+        base_time=current,
         defects=defects,
         defect_rate=defect_rate,
         items_per_message=items_per_message,
@@ -90,7 +110,8 @@ def generate(
     console.print(
         f"wrote {summary.total_items} items to {out} ({files}); "
         f"{summary.defective_items} items carry a defect, "
-        f"{summary.message_defects} hostile or broken messages; labels in {out / 'labels.jsonl'}"
+        f"{summary.message_defects} hostile or broken messages; labels in {out / 'labels.jsonl'}; "
+        f"current at {current.isoformat()}"
     )
     if scenarios:
         per_class = ", ".join(f"{name} {n}" for name, n in summary.scenario_items.items())
@@ -122,6 +143,7 @@ register_risk_commands(app)
 register_db_commands(app)
 register_broker_commands(app)
 register_pipeline_commands(app)
+register_convert_commands(app)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import typer
 import uvicorn
 
 from service.logs import configure_logging, redact_text
-from service.settings import STAGES, Settings
+from service.settings import WORKERS, Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -54,7 +54,7 @@ def api(
 
 
 def worker(
-    stage: Annotated[str, typer.Option(help=f"one of: {', '.join(STAGES)}")],
+    stage: Annotated[str, typer.Option(help=f"one of: {', '.join(WORKERS)}")],
     metrics_port: Annotated[
         int | None, typer.Option(help="serve this worker's Prometheus metrics on this port")
     ] = None,
@@ -62,8 +62,8 @@ def worker(
     """Run one pipeline stage until SIGTERM (needs AEDEX_KAFKA_BOOTSTRAP)."""
     from service.stages.worker import run_worker
 
-    if stage not in STAGES:
-        raise typer.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    if stage not in WORKERS:
+        raise typer.BadParameter(f"unknown stage {stage!r}; stages: {', '.join(WORKERS)}")
     asyncio.run(run_worker(stage, _settings(), metrics_port=metrics_port))
 
 
@@ -97,6 +97,8 @@ def ingest(
         for path in files:
             route, media = _route(path)
             answer = client.post(route, content=path.read_bytes(), headers={"Content-Type": media})
+            if answer.status_code == 401:
+                answer.raise_for_status()  # one line from the CLI: the key, not each file
             refused = refused or answer.status_code >= 400
             typer.echo(f"{path}: {answer.status_code} {answer.text}")
     raise typer.Exit(1 if refused else 0)
@@ -141,7 +143,7 @@ def run(
         )
     asyncio.run(ensure_topics(settings, settings.kafka_bootstrap))
     env = worker_env(settings, os.environ)
-    supervisor = Supervisor(settings, stages=STAGES, env=env, broker=broker)
+    supervisor = Supervisor(settings, stages=WORKERS, env=env, broker=broker)
     supervisor.start()
     typer.echo(
         f"aedex: API http://{settings.host}:{settings.port} (docs at /docs), "

@@ -30,20 +30,25 @@ RulesOption = Annotated[
 ]
 
 
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True, width=200)
+def _console(*, stderr: bool = False) -> Console:
+    return Console(highlight=False, soft_wrap=True, width=200, stderr=stderr)
 
 
-def _load(path: Path | None, console: Console) -> Ruleset:
+def _load(path: Path | None, report: Console | None = None) -> Ruleset:
+    """The ruleset, or exit. An unreadable file is said on stderr; the ruleset's problems
+    go to `report` when they are what the command reports (`rules check`), else to stderr,
+    so that `assess --json` output stays JSON."""
+    errors = _console(stderr=True)
     try:
         return default_ruleset() if path is None else load_ruleset(path)
     except OSError as exc:
-        console.print(f"{path}: cannot read: {exc.strerror or exc}")
+        errors.print(f"{path}: cannot read: {exc.strerror or exc}", markup=False)
         raise typer.Exit(EXIT_UNREADABLE) from None
     except RulesetError as exc:
+        out = report or errors
         for problem in exc.problems:
-            console.print(f"{path or 'default ruleset'}: {problem}")
-        console.print(f"{len(exc.problems)} problem(s); the ruleset was not loaded")
+            out.print(f"{path or 'default ruleset'}: {problem}", markup=False)
+        out.print(f"{len(exc.problems)} problem(s); the ruleset was not loaded")
         raise typer.Exit(EXIT_FAILED) from None
 
 
@@ -119,17 +124,28 @@ def assess(
     files: Annotated[list[Path], typer.Argument(help="ITMATT, CUSITM or manifest files, in order")],
     rules: RulesOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="one JSON object per item")] = False,
+    received_at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="judge every file as received at TIME (ISO 8601 with offset), as the API "
+            "stamps a message it takes; default: each message's own PreparedAt (a manifest's "
+            "departure). LATE_DATA: received after ExpectedArrival or > 72 h after posting",
+        ),
+    ] = None,
 ) -> None:
     """Validate and assess items file by file; windows carry over from file to file."""
     from service.cli.assessing import assess_file
+    from service.cli.event_time import parse_time
 
+    received = None if received_at is None else parse_time(received_at, "--received-at")
     console = _console()
-    engine = Engine(_load(rules, console))
+    engine = Engine(_load(rules))
     state = InMemoryState()
     unreadable = False
     for path in files:
         try:
-            report, items = assess_file(path, engine, state)
+            report, items = assess_file(path, engine, state, received_at=received)
         except OSError as exc:
             unreadable = True
             sys.stderr.write(f"{path}: cannot read: {exc.strerror or exc}\n")
@@ -173,11 +189,12 @@ def evaluate(
 
     console = _console()
     if not (directory / "labels.jsonl").is_file() or not (directory / "files.jsonl").is_file():
-        console.print(
-            f"{directory}: no labels.jsonl/files.jsonl; generate with 'aedex generate --scenarios'"
+        _console(stderr=True).print(
+            f"{directory}: no labels.jsonl/files.jsonl; generate with 'aedex generate --scenarios'",
+            markup=False,
         )
         raise typer.Exit(EXIT_UNREADABLE)
-    ruleset = _load(rules, console)
+    ruleset = _load(rules)
     result = evaluate_directory(directory, ruleset)
     if json_output:
         sys.stdout.write(orjson.dumps(result.as_dict()).decode() + "\n")

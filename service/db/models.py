@@ -132,6 +132,9 @@ class InboxMessage(Base):
     settled_at: Mapped[datetime | None]
     #: Message-level refusal found downstream (code and text), when status is REFUSED.
     error: Mapped[dict[str, Any] | None]
+    #: A converted manifest's map from item positions to shipments and CSV rows, so findings
+    #: name the manifest's own places (adapters/express/locations.py); None for XML.
+    locations: Mapped[dict[str, Any] | None]
 
 
 class ItemRecord(Base):
@@ -201,6 +204,18 @@ class Response(Base):
     security_decision: Mapped[str | None] = mapped_column(String(20))
     xml: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StageHeartbeat(Base):
+    """A stage worker's last sign of life: what `/readyz` reads (service.stages.heartbeat)."""
+
+    __tablename__ = "stage_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    #: Partitions the worker's consumer holds (the relay holds none and reads the database).
+    partitions: Mapped[int] = mapped_column(Integer)
+    beat_at: Mapped[datetime]
 
 
 class ReviewTask(Base):
@@ -295,3 +310,71 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "PENDING"  # not yet answered 2xx; tried again at next_attempt_at
+    DELIVERED = "DELIVERED"  # the receiver answered 2xx
+    FAILED = "FAILED"  # every attempt failed; the operator may replay it
+
+
+class Webhook(Base):
+    """An operator's push endpoint: every CUSRSP for the operator is POSTed to `url`, signed.
+
+    `last_response_id` is the delivery worker's cursor: responses up to it have
+    their delivery row. Response ids are in commit order (service.db.ordering),
+    so a cursor never passes a response that commits later.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator: Mapped[str] = mapped_column(ForeignKey("operators.code"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    #: The HMAC key; kept as given because signing needs it, and never shown or logged.
+    secret: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: DELETE sets it: no more deliveries, and the API no longer shows the webhook.
+    deleted_at: Mapped[datetime | None]
+    last_response_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: A delivery worker holds the webhook until then (one worker per webhook at a time).
+    leased_until: Mapped[datetime | None]
+    #: After a failed attempt nothing is sent until then: a receiver that is down gets one
+    #: request per back-off interval, not one per pending delivery.
+    paused_until: Mapped[datetime | None]
+
+
+class WebhookDelivery(Base):
+    """One response to one webhook: the delivery log the operator reads and replays from."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "response_id"),
+        # The worker reads only pending rows: a partial index stays as small as the backlog.
+        Index(
+            "ix_webhook_deliveries_pending",
+            "webhook_id",
+            "response_id",
+            sqlite_where=text("status = 'PENDING'"),
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id"))
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"))
+    #: A DeliveryStatus value.
+    status: Mapped[str] = mapped_column(_enum(DeliveryStatus))
+    #: Attempts since the delivery was queued or last replayed.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    replays: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    #: The receiver's last HTTP status, or None when it gave none (timeout, refused...).
+    last_status_code: Mapped[int | None]
+    #: What went wrong last, in words (never a secret, never the URL).
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]

@@ -101,6 +101,8 @@ class AssessStage(Stage):
     async def _score(
         self, session: AsyncSession, batch: list[tuple[ItemRecord, Any]]
     ) -> list[Outgoing]:
+        if self.engine.ruleset.stateful:
+            await self._observe_siblings(session, batch)
         results = self.engine.assess_many([item for _, item in batch], self.windows)
         stored: list[tuple[Assessment, ItemRecord]] = []
         for (row, _), result in zip(batch, results, strict=True):
@@ -130,6 +132,30 @@ class AssessStage(Stage):
         await self.windows.flush(session)
         await session.flush()
         return [self._emit(assessment, row) for assessment, row in stored]
+
+    async def _observe_siblings(
+        self, session: AsyncSession, batch: list[tuple[ItemRecord, Any]]
+    ) -> None:
+        """Observe the not yet assessed items of the batch's messages that go to the same
+        addressee as an item of the batch. A batch can end inside a message (a backlog
+        longer than `batch_max_records`); the parts of a split order must still see each
+        other, as they do offline (`aedex assess` observes a whole message first).
+        Observing is idempotent per item, so they are observed again when they come."""
+        in_batch = {row.id for row, _ in batch}
+        wanted = {(row.inbox_id, item.addressee_key) for row, item in batch}
+        addressee = ItemRecord.canonical["addressee_key"].as_string()
+        siblings = await session.execute(
+            select(ItemRecord.inbox_id, addressee, ItemRecord.canonical).where(
+                ItemRecord.inbox_id.in_({inbox for inbox, _ in wanted}),
+                ItemRecord.id.not_in(in_batch),
+                ItemRecord.status == ItemStatus.ACCEPTED,
+                ItemRecord.message_function != MessageFunction.CANCEL,
+                addressee.in_({key for _, key in wanted}),
+            )
+        )
+        for inbox_id, key, canonical in siblings:
+            if (inbox_id, key) in wanted and canonical is not None:
+                self.windows.observe(decode_item_json(orjson.dumps(canonical)))
 
     def _emit(self, assessment: Assessment, row: ItemRecord) -> Outgoing:
         return self._record(

@@ -48,6 +48,11 @@ class Relay:
         self.published = 0
         #: Re-sends of unsettled messages since start (for tests and logs).
         self.republished = 0
+        self._running = False
+
+    def partitions(self) -> int | None:
+        """0 while publishing (the relay reads the database, not a topic); None before."""
+        return 0 if self._running else None
 
     def stop(self) -> None:
         self.stopping.set()
@@ -55,6 +60,7 @@ class Relay:
     async def run(self) -> None:
         producer = kafka.producer(self.settings, self.bootstrap)
         await producer.start()
+        self._running = True
         try:
             while not self.stopping.is_set():
                 try:
@@ -68,6 +74,7 @@ class Relay:
                     except TimeoutError:
                         pass
         finally:
+            self._running = False
             await producer.stop()
 
     async def publish_once(self, producer: AIOKafkaProducer) -> int:

@@ -168,6 +168,13 @@ class StageRunner:
         self.batch_lock = asyncio.Lock()
         #: Records handled since start (for tests and progress output).
         self.handled = 0
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def partitions(self) -> int | None:
+        """Partitions held now; None until the consumer has joined (heartbeats, /readyz)."""
+        if self._consumer is None:
+            return None
+        return len(self._consumer.assignment())
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, and return from `run` (SIGTERM does this)."""
@@ -183,9 +190,11 @@ class StageRunner:
         try:
             await consumer.start()
             consumer.subscribe(list(self.handler.topics()), listener=_Rebalance(self))
+            self._consumer = consumer
             try:
                 await self._loop(consumer, producer)
             finally:
+                self._consumer = None
                 await consumer.stop()
         finally:
             await producer.stop()

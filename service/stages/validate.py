@@ -22,6 +22,7 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.express.locations import relocate
 from messages.check import MessageCheck, check_message
 from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
@@ -172,7 +173,8 @@ class ValidateStage(Stage):
                     canonical=None
                     if rejected or item is None
                     else orjson.loads(encode_item_json(item)),
-                    findings=[f.as_dict() for f in findings],
+                    # A converted manifest's findings name its own places, not the CUSITM's.
+                    findings=relocate(row.locations, [f.as_dict() for f in findings]),
                     received_at=row.received_at,
                 )
             )
@@ -185,7 +187,7 @@ class ValidateStage(Stage):
         if not items:
             row.settled_at = row.processed_at  # nothing to answer
         if check.refused:
-            row.error = {"findings": [f.as_dict() for f in check.findings]}
+            row.error = {"findings": relocate(row.locations, [f.as_dict() for f in check.findings])}
         await session.flush()
         return [self._emit(item) for item in items]
 

@@ -12,10 +12,13 @@ from service.db.engine import create_engine, create_sessionmaker
 from service.metrics import Metrics
 from service.settings import Settings
 from service.stages.assess import AssessStage
+from service.stages.heartbeat import beat_until_stopped
 from service.stages.relay import Relay
 from service.stages.respond import RespondStage
 from service.stages.runner import Handler, StageRunner
 from service.stages.validate import ValidateStage
+from service.webhooks.worker import STAGE as WEBHOOKS
+from service.webhooks.worker import DeliveryWorker
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +30,7 @@ HANDLERS: dict[str, type[ValidateStage] | type[AssessStage] | type[RespondStage]
 
 
 async def run_worker(stage: str, settings: Settings, *, metrics_port: int | None = None) -> None:
-    if settings.embedded_broker:
+    if settings.embedded_broker and stage != WEBHOOKS:  # webhook delivery reads the database
         raise SystemExit(
             "a worker needs a broker: set AEDEX_KAFKA_BOOTSTRAP (`aedex run` starts one for you)"
         )
@@ -37,8 +40,10 @@ async def run_worker(stage: str, settings: Settings, *, metrics_port: int | None
     if metrics_port is not None:
         # Each worker its own endpoint: Prometheus scrapes them all; the API shows the lag.
         start_http_server(metrics_port, addr=settings.host, registry=metrics.registry)
-    runner: StageRunner | Relay
-    if stage == "relay":
+    runner: StageRunner | Relay | DeliveryWorker
+    if stage == WEBHOOKS:
+        runner = DeliveryWorker(settings, sessions=sessions)
+    elif stage == "relay":
         runner = Relay(settings, bootstrap=settings.kafka_bootstrap, sessions=sessions)
     else:
         handler: Handler = HANDLERS[stage](settings)
@@ -53,8 +58,13 @@ async def run_worker(stage: str, settings: Settings, *, metrics_port: int | None
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.stop)
     log.info("stage started", stage=stage, bootstrap=settings.kafka_bootstrap)
+    beating = asyncio.create_task(
+        beat_until_stopped(sessions, stage, runner.partitions, runner.stopping)
+    )
     try:
         await runner.run()
     finally:
+        runner.stop()
+        await beating
         await engine.dispose()
         log.info("stage stopped", stage=stage)

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 import httpx
 import orjson
 import pytest
+import structlog
+import structlog.testing
 from asgi_lifespan import LifespanManager
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from adapters.generator import generate, itmatt_only
@@ -243,8 +246,11 @@ async def test_an_operator_cannot_see_another_operators_message(api: Api) -> Non
 async def test_health_readiness_and_metrics(api: Api) -> None:
     assert (await api.client.get("/healthz")).json() == {"status": "ok"}
     ready = await api.client.get("/readyz")
-    assert ready.status_code == 200
-    assert ready.json()["checks"]["database"] == "ok"
+    # The database answers, but no stage worker runs here: not ready, and it says which.
+    assert ready.status_code == 503
+    checks = ready.json()["checks"]
+    assert checks["database"] == "ok"
+    assert checks["stage:validate"].startswith("no worker seen")
     await api.post("CNA", _itmatt())
     metrics = (await api.client.get("/metrics")).text
     assert 'aedex_inbox_messages{status="RECEIVED"} 1.0' in metrics
@@ -262,3 +268,44 @@ async def test_inbox_count_matches_accepted_messages(api: Api) -> None:
     assert (
         orjson.loads((await api.get("CNA", "/v1/messages/CNA-M-3")).content)["items_declared"] == 1
     )
+
+
+def _metric(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+async def test_refusals_are_counted_by_code_and_operator_and_reads_apart(api: Api) -> None:
+    await api.post("CNA", b"<not xml")
+    await api.post("CNA", _itmatt(sender_operator="DEA"))
+    await api.get("CNA", "/v1/messages/NO-SUCH-MESSAGE")  # a failed read, not a refused message
+    await api.client.get("/v1/no-such-route")
+    text = (await api.client.get("/metrics")).text
+    refused = _metric(text, "aedex_messages_refused_total")
+    assert refused == {
+        (("code", "XML_MALFORMED"), ("operator", "CNA")): 1.0,
+        (("code", "UNKNOWN_OPERATOR"), ("operator", "CNA")): 1.0,
+    }
+    others = _metric(text, "aedex_http_refusals_total")
+    assert others == {(("code", "NOT_FOUND"), ("method", "GET")): 2.0}
+
+
+async def test_each_intake_is_one_log_line_with_request_operator_message_and_outcome(
+    api: Api,
+) -> None:
+    with structlog.testing.capture_logs() as lines:
+        accepted = await api.post("CNA", _itmatt(message_id="CNA-LOG-1"))
+        refused = await api.post("CNA", _itmatt(message_id="CNA-LOG-2", sender_operator="DEA"))
+    intake = [line for line in lines if line["event"] in ("intake", "intake refused")]
+    assert [(line["outcome"], line["operator"], line["message_id"]) for line in intake] == [
+        ("ACCEPTED", "CNA", "CNA-LOG-1"),
+        ("UNKNOWN_OPERATOR", "CNA", "CNA-LOG-2"),
+    ]
+    assert [line.get("request_id") for line in intake] == [
+        accepted.headers["x-request-id"],
+        refused.headers["x-request-id"],
+    ]

@@ -15,7 +15,6 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -64,10 +63,9 @@ async def pipeline(database_url: str, embedded_broker: EmbeddedBroker) -> AsyncI
 
 async def _post_traffic(pipeline: Pipeline) -> int:
     """Generated traffic with defects and scenarios, through the API; returns items accepted."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
     options = GeneratorOptions(
         items=ITEMS, seed=31, defects=True, defect_rate=0.05, scenarios=True, scenario_rate=0.04,
-        share_cn23_csv=0.0, items_per_message=50, start=start,
+        share_cn23_csv=0.0, items_per_message=50,
     )  # fmt: skip
     accepted = 0
     for file in generate(options):

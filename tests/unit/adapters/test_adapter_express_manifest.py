@@ -274,7 +274,7 @@ def test_csv_column_contract() -> None:
         *"pieces gross_weight_kg value currency ioss".split(),
         *"description hs_code quantity net_weight_kg line_value origin".split(),
     )
-    assert COLUMNS == (*REQUIRED_COLUMNS, "category")
+    assert COLUMNS == (*REQUIRED_COLUMNS, "category", "message_function")
 
 
 def test_json_maps_every_field_to_cusitm() -> None:

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,14 +18,15 @@ from adapters.generator import GeneratedFile, GeneratorOptions, generate, messag
 from adapters.generator.defects import ITEM_DEFECTS
 from adapters.generator.hostile import HOSTILE_CASES
 from adapters.generator.output import MESSAGE_KINDS
-from adapters.generator.traffic import allocate
+from adapters.generator.traffic import FRESH_FOR, MAX_SPAN, allocate
 from messages import s10
 from messages.check import MessageCheck, check_message
-from messages.findings import Finding
+from messages.findings import Code, Finding
 
-CLEAN = GeneratorOptions(items=300, seed=11, items_per_message=12)
+BASE = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+CLEAN = GeneratorOptions(items=300, seed=11, items_per_message=12, base_time=BASE)
 DEFECTIVE = GeneratorOptions(
-    items=600, seed=2026, defects=True, defect_rate=0.3, items_per_message=15
+    items=600, seed=2026, defects=True, defect_rate=0.3, items_per_message=15, base_time=BASE
 )
 
 
@@ -63,9 +64,24 @@ def test_same_seed_same_bytes() -> None:
 
 
 def test_different_seed_differs() -> None:
-    a = GeneratorOptions(items=60, seed=1)
-    b = GeneratorOptions(items=60, seed=2)
+    a = GeneratorOptions(items=60, seed=1, base_time=BASE)
+    b = GeneratorOptions(items=60, seed=2, base_time=BASE)
     assert _digest(a) != _digest(b)
+
+
+def test_same_seed_and_base_time_same_bytes_other_base_time_other_times() -> None:
+    """The base time moves the whole timeline with it."""
+    options = GeneratorOptions(items=90, seed=5, defects=True, items_per_message=9, base_time=BASE)
+    again = GeneratorOptions(items=90, seed=5, defects=True, items_per_message=9, base_time=BASE)
+    later = GeneratorOptions(
+        items=90, seed=5, defects=True, items_per_message=9, base_time=BASE + timedelta(days=3)
+    )
+    assert _digest(options) == _digest(again)
+    assert _digest(options) != _digest(later)
+    now, shifted = list(generate(options)), list(generate(later))
+    assert [f.envelope.prepared_at + timedelta(days=3) for f in now if f.envelope.prepared_at] == [
+        f.envelope.prepared_at for f in shifted if f.envelope.prepared_at
+    ]
 
 
 def test_reproducible_across_processes_and_hash_seeds() -> None:
@@ -74,7 +90,11 @@ def test_reproducible_across_processes_and_hash_seeds() -> None:
         "import hashlib\n"
         "from adapters.generator import GeneratorOptions, generate\n"
         "h = hashlib.sha256()\n"
-        "for f in generate(GeneratorOptions(items=80, seed=3, defects=True, items_per_message=8)):\n"
+        "from datetime import datetime\n"
+        "base = datetime.fromisoformat('2026-12-02T09:30:00+00:00')\n"
+        "options = GeneratorOptions(items=80, seed=3, defects=True, items_per_message=8,\n"
+        "                           base_time=base)\n"
+        "for f in generate(options):\n"
         "    h.update(f.path.encode() + f.data + ''.join(l.to_json() for l in f.labels).encode())\n"
         "print(h.hexdigest())\n"
     )
@@ -130,7 +150,7 @@ def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="items_per_message"):
         GeneratorOptions(items=1, seed=1, items_per_message=0)
     with pytest.raises(ValueError, match="UTC offset"):
-        GeneratorOptions(items=1, seed=1, start=datetime(2026, 11, 20))
+        GeneratorOptions(items=1, seed=1, base_time=datetime(2026, 11, 20))
     with pytest.raises(ValueError, match="shares"):
         GeneratorOptions(
             items=1,
@@ -144,10 +164,52 @@ def test_options_are_checked() -> None:
         )
 
 
-def test_timeline_starts_at_start(clean_files: list[GeneratedFile]) -> None:
+def test_timeline_ends_at_the_base_time(clean_files: list[GeneratedFile]) -> None:
     times = [f.envelope.prepared_at for f in clean_files]
-    assert all(t is not None and t > CLEAN.start for t in times)
-    assert times == sorted(times, key=lambda t: t.astimezone(UTC) if t else CLEAN.start)
+    assert all(t is not None and BASE - MAX_SPAN <= t <= BASE for t in times)
+    assert times[-1] == BASE
+    assert times == sorted(times, key=lambda t: t.astimezone(UTC) if t else BASE)
+
+
+def test_the_default_base_time_is_now() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    options = GeneratorOptions(items=1, seed=1)
+    assert before <= options.base_time <= datetime.now(UTC)
+    assert options.base_time.microsecond == 0
+
+
+@pytest.mark.parametrize("items", [400, 12_000])
+def test_traffic_is_current_at_its_base_time(items: int) -> None:
+    """Received at base time, or up to FRESH_FOR later, only items labelled LATE_DATA are
+    late; a long run is laid out closer together rather than reaching further back."""
+    options = GeneratorOptions(
+        items=items, seed=17, defects=True, defect_rate=0.05, scenarios=True, base_time=BASE
+    )
+    late_labels = seen = 0
+    for f in generate(options):
+        if f.kind == "hostile":
+            continue
+        assert f.envelope.prepared_at is not None
+        assert BASE - MAX_SPAN <= f.envelope.prepared_at <= BASE, f.path
+        data = message_xml(f)
+        labels = {label.item_index: label for label in f.labels if label.item_index}
+        for received in (BASE, BASE + FRESH_FOR - timedelta(seconds=1), None):
+            for item in check_message(data, received_at=received).items:
+                late = any(x.code is Code.LATE_DATA for x in item.findings)
+                expected = Code.LATE_DATA.value in labels[item.index].expected
+                assert late == expected, (f.path, item.index, received, item.findings)
+                late_labels += expected
+                seen += 1
+    assert late_labels and seen == 3 * items
+    # Just past FRESH_FOR the earliest expected arrivals are behind: the files are stale.
+    stale = BASE + timedelta(hours=40)
+    late_now = sum(
+        any(x.code is Code.LATE_DATA for x in item.findings)
+        for f in generate(options)
+        if f.kind == "cusitm"
+        for item in check_message(f.data, received_at=stale).items
+    )
+    assert late_now > 0
 
 
 # ---------------------------------------------------------------- clean traffic
@@ -173,8 +235,10 @@ def test_clean_traffic_has_variety(clean_files: list[GeneratedFile]) -> None:
     assert {"SALE_OF_GOODS", "GIFT", "DOCUMENTS"} <= {i.category for i in items}
     assert len({i.addressee.country for i in items}) >= 6
     assert len({i.sender.country for i in items}) >= 8
+    # Buyers order again, but a clean buyer gets at most two parcels in a run (a run lies
+    # within the 72 h windows): clean traffic never looks like a split consignment.
     per_addressee = Counter(i.addressee_key for i in items)
-    assert max(per_addressee.values()) >= 3  # material for consignment-splitting windows
+    assert max(per_addressee.values()) == 2
     assert any(len(i.lines) > 1 for i in items)
     for item in items:
         if item.category == "DOCUMENTS":

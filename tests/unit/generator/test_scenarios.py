@@ -13,7 +13,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from adapters.generator import GeneratedFile, GeneratorOptions, Label, generate, message_xml
 from adapters.generator.catalogue import CATALOGUE
 from adapters.generator.defects import EXPRESS_KINDS
+from adapters.generator.geography import EU_DESTINATIONS
 from adapters.generator.output import MESSAGE_KINDS
 from adapters.generator.scenario_goods import (
     COUNTERFEIT_GOODS,
@@ -36,7 +37,7 @@ from adapters.generator.scenario_goods import (
     WILDLIFE_GOODS,
 )
 from adapters.generator.scenario_parties import has_legal_form, places
-from adapters.generator.scenarios import EU_DESTINATIONS, SCENARIOS
+from adapters.generator.scenarios import SCENARIOS
 from adapters.generator.watchlist import VARIANTS, WATCHLIST, WatchlistEntry, name_variant
 from messages import hs
 from messages.check import check_message
@@ -52,7 +53,8 @@ CLASSES = (
     "vague_description", "hs_mismatch", "dangerous_goods", "counterfeit", "wildlife",
     "opioids", "watchlist", "high_risk_route", "late_data", "data_quality",
 )  # fmt: skip
-RUN = GeneratorOptions(items=3000, seed=2027, scenarios=True, scenario_rate=0.3)
+BASE = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+RUN = GeneratorOptions(items=3000, seed=2027, scenarios=True, scenario_rate=0.3, base_time=BASE)
 BY_DESCRIPTION = {p.description: p for p in CATALOGUE}
 SCENARIO_GOODS = {
     "dangerous_goods": DANGEROUS_GOODS,
@@ -187,9 +189,15 @@ def test_scenarios_with_defects_never_overlap_and_match_their_labels() -> None:
 
 
 def test_scenarios_off_is_byte_identical() -> None:
-    base = GeneratorOptions(items=300, seed=5, defects=True, items_per_message=20)
+    base = GeneratorOptions(items=300, seed=5, defects=True, items_per_message=20, base_time=BASE)
     off = GeneratorOptions(
-        items=300, seed=5, defects=True, items_per_message=20, scenarios=False, scenario_rate=0.9
+        items=300,
+        seed=5,
+        defects=True,
+        items_per_message=20,
+        scenarios=False,
+        scenario_rate=0.9,
+        base_time=BASE,
     )
     assert _digest(base) == _digest(off)
     labels = [label for f in generate(base) for label in f.labels]
