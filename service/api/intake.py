@@ -21,10 +21,12 @@ from messages.xml import XmlLimits
 from service.api.deps import BodyDep, OperatorDep, Runtime, RuntimeDep, media_type
 from service.api.guard import MESSAGE_ID, REQUEST_ID
 from service.api.schemas import (
+    MANIFEST_CSV,
     MANIFEST_JSON,
     RAW,
     READ_MESSAGE_LINK,
     UPLOAD,
+    XML_BODY,
     AcceptedMessage,
     ValidationReport,
     body,
@@ -135,7 +137,7 @@ async def _publish(rt: Runtime, accepted: Accepted) -> None:
         **refusals(400, 403, 409, *UPLOAD),
     },
     openapi_extra=body(
-        {"application/xml": RAW, "text/xml": RAW}, description="one ITMATT or CUSITM message"
+        {"application/xml": XML_BODY, "text/xml": RAW}, description="one ITMATT or CUSITM message"
     ),
 )
 async def post_message(
@@ -161,7 +163,7 @@ async def post_message(
         **refusals(403, 409, *UPLOAD),
     },
     openapi_extra=body(
-        {"application/json": MANIFEST_JSON, "text/csv": RAW, "application/csv": RAW},
+        {"application/json": MANIFEST_JSON, "text/csv": MANIFEST_CSV, "application/csv": RAW},
         description="an express manifest, JSON or CSV (DESIGN.md §3)",
     ),
 )
@@ -226,7 +228,7 @@ def _manifest_refusal(refused: ManifestRefused) -> AedexError:
     response_model=ValidationReport,
     responses=refusals(*UPLOAD),
     openapi_extra=body(
-        {"application/xml": RAW, "text/xml": RAW}, description="a message to check, not stored"
+        {"application/xml": XML_BODY, "text/xml": RAW}, description="a message to check, not stored"
     ),
 )
 async def validate(

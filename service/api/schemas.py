@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from service.api.examples import manifest_csv_example, manifest_json_example, xml_examples
+
 
 class ProblemFinding(BaseModel):
     """One data-element cause of a refusal, located in the sender's own document."""
@@ -171,8 +173,15 @@ UPLOAD = (*KEYED, 408, 413, 415)
 
 #: Bodies read raw (XML, CSV): bytes as sent.
 RAW = {"schema": {"type": "string", "format": "binary"}}
+#: An XML message (ITMATT or CUSITM) with a real example of each.
+XML_BODY = {**RAW, "examples": xml_examples()}
 #: A JSON manifest (DESIGN.md §3, "Express manifest"); its fields are checked by the adapter.
-MANIFEST_JSON = {"schema": {"type": "object", "description": "express manifest (DESIGN.md §3)"}}
+MANIFEST_JSON = {
+    "schema": {"type": "object", "description": "express manifest (DESIGN.md §3)"},
+    "examples": manifest_json_example(),
+}
+#: A CSV manifest: header row, one row per line (DESIGN.md §3).
+MANIFEST_CSV = {**RAW, "examples": manifest_csv_example()}
 
 
 def body(content: dict[str, dict[str, Any]], *, description: str) -> dict[str, Any]:
