@@ -36,7 +36,11 @@ def serve(app: FastAPI) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    # log_config=None, as `aedex api` runs it: uvicorn keeps its loggers on our root handlers
+    # (its default config would detach "uvicorn" from the root for the rest of the session).
+    config = uvicorn.Config(
+        app, lifespan="on", log_level="warning", access_log=False, log_config=None
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True

@@ -7,14 +7,14 @@ raw bytes are in the inbox, a precise refusal otherwise, and operators kept apar
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import orjson
 import pytest
-import structlog
-import structlog.testing
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
@@ -297,15 +297,22 @@ async def test_refusals_are_counted_by_code_and_operator_and_reads_apart(api: Ap
 async def test_each_intake_is_one_log_line_with_request_operator_message_and_outcome(
     api: Api,
 ) -> None:
-    with structlog.testing.capture_logs() as lines:
-        accepted = await api.post("CNA", _itmatt(message_id="CNA-LOG-1"))
-        refused = await api.post("CNA", _itmatt(message_id="CNA-LOG-2", sender_operator="DEA"))
-    intake = [line for line in lines if line["event"] in ("intake", "intake refused")]
-    assert [(line["outcome"], line["operator"], line["message_id"]) for line in intake] == [
-        ("ACCEPTED", "CNA", "CNA-LOG-1"),
-        ("UNKNOWN_OPERATOR", "CNA", "CNA-LOG-2"),
+    """Read from the JSON log sink (AEDEX_LOG_FILE, set for the test session by
+    tests/log_secrets.py), as an operator's log pipeline would."""
+    accepted = await api.post("CNA", _itmatt(message_id="CNA-LOG-1"))
+    refused = await api.post("CNA", _itmatt(message_id="CNA-LOG-2", sender_operator="DEA"))
+    ids = [accepted.headers["x-request-id"], refused.headers["x-request-id"]]
+    sink = Path(os.environ["AEDEX_LOG_FILE"].replace("{pid}", str(os.getpid())))
+    lines = [orjson.loads(line) for line in sink.read_text(encoding="utf-8").splitlines()]
+    intake = [
+        line
+        for line in lines
+        if line.get("event") in ("intake", "intake refused") and line.get("request_id") in ids
     ]
-    assert [line.get("request_id") for line in intake] == [
-        accepted.headers["x-request-id"],
-        refused.headers["x-request-id"],
+    assert [
+        (line["request_id"], line["outcome"], line["operator"], line["message_id"])
+        for line in intake
+    ] == [
+        (ids[0], "ACCEPTED", "CNA", "CNA-LOG-1"),
+        (ids[1], "UNKNOWN_OPERATOR", "CNA", "CNA-LOG-2"),
     ]
