@@ -148,6 +148,11 @@ def _key(party: PartyRecord | dict[str, Any]) -> str:
     )
 
 
+def item_key(item_id: str | None) -> str | None:
+    """An item id as items are keyed (as `to_canonical` does): trimmed, upper case."""
+    return item_id.strip().upper() if item_id and item_id.strip() else None
+
+
 def to_canonical(
     declared: DeclaredItem,
     message: ItmattMessage | CusitmMessage,

@@ -83,6 +83,7 @@ async def get_message(
 @router.get("/items/{item_id}", response_model=ItemHistory, responses=refusals(404, *KEYED))
 async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
     """Every version of one of the caller's items: status, findings and the decisions sent."""
+    item_id = item_id.strip().upper()  # items are keyed as the canonical model keys them
     versions = (
         await session.scalars(
             select(ItemRecord)

@@ -23,6 +23,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.express.locations import relocate
+from messages.canonical import item_key
 from messages.check import MessageCheck, check_message
 from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
@@ -142,7 +143,9 @@ class ValidateStage(Stage):
             )
             item = item_check.item
             function = item.message_function if item is not None else header_function
-            item_id = item_check.declared.item_id or f"?{item_check.index}"
+            # Stored as the canonical item is keyed (trimmed, upper case), so versions of
+            # "1234abc" and "1234ABC" are one item in `_known`, `_live` and `_supersede`.
+            item_id = item_key(item_check.declared.item_id) or f"?{item_check.index}"
             # A version refused below keeps its place among the item's versions (event time).
             version = item.version if item is not None else 0
             if item is not None and function in (MessageFunction.CANCEL, MessageFunction.REPLACE):

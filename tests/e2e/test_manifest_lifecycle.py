@@ -224,3 +224,24 @@ async def test_a_bad_hs_code_is_answered_at_its_manifest_location(
     assert message is not None
     paths = {f["path"] for item in message["items"] for f in item["findings"]}
     assert {first, second} <= paths
+
+
+async def test_a_hawb_is_one_item_whatever_its_letter_case(pipeline: Pipeline) -> None:
+    """Items are keyed trimmed and upper case: a cancellation written in capitals finds
+    the original written in lower case, and a second original of it is ITEM_ID_REUSED."""
+    carrier = Carrier(pipeline, "json")
+    lower = f"dhlx{hawb_number('json', 20)}"
+    await carrier.post(carrier.manifest(shipment(lower)))
+    await carrier.answered(lower, 1)
+    again = Carrier(pipeline, "json")
+    again.now += timedelta(minutes=1)
+    await again.post(again.manifest(shipment(lower.upper())))
+    item = await carrier.answered(lower.upper(), 2)
+    assert _statuses(item) == ["ASSESSED", "REJECTED"]
+    assert "ITEM_ID_REUSED" in {f["code"] for f in item["versions"][1]["findings"]}
+    await carrier.post(
+        carrier.manifest(Shipment(hawb=lower.upper(), message_function=MessageFunction.CANCEL))
+    )
+    item = await carrier.answered(lower, 3)
+    assert item["status"] == "CANCELLED"
+    assert item["decisions"][2]["decision"] == "CANCELLED"
