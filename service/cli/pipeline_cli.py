@@ -128,6 +128,7 @@ def run(
     from service.supervise import Supervisor, worker_env
 
     settings = _settings(host=host, port=port)
+    _make_default_database_directory(settings)
     upgrade_sync(settings.database_url)
     broker: EmbeddedBroker | None = None
     if settings.embedded_broker:
@@ -163,6 +164,18 @@ def run(
         supervisor.stop()
         if broker is not None:
             broker.stop()
+
+
+def _make_default_database_directory(settings: Settings) -> None:
+    """out/ for the default SQLite file, so `aedex run` works on a fresh checkout (a
+    directory missing from a URL someone typed is left for the one-line error to name)."""
+    from sqlalchemy.engine import make_url
+
+    if settings.database_url != Settings.model_fields["database_url"].default:
+        return
+    database = make_url(settings.database_url).database
+    if database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
