@@ -72,10 +72,8 @@ def _demo(settings: Settings, items: int) -> None:
     some_operator = operators[0]
     print(  # noqa: T201 - the demo's instructions are for the person at the terminal
         f"\naedex demo: {accepted} messages accepted, {refused} refused (hostile and broken "
-        f"files are refused on purpose); the same files: aedex generate --items {items} "
-        f"--seed {options.seed} --base-time {options.base_time.isoformat()} --scenarios "
-        f"--scenario-rate {options.scenario_rate} --defects --defect-rate {options.defect_rate}"
-        f"\nKeys per operator: {KEYS_FILE}\nTry:\n"
+        f"files are refused on purpose); traffic of seed {options.seed}, current at "
+        f"{options.base_time.isoformat()}.\nKeys per operator: {KEYS_FILE}\nTry:\n"
         f"  curl -s -H 'Authorization: Bearer {keys[some_operator]}' "
         f"'{base}/v1/responses?limit=5'\n  open {base}/docs\n",
         flush=True,

@@ -4,9 +4,11 @@ Realistic traffic needs descriptions a marketplace seller would type, an HS
 2022 subheading that really exists (a made-up code would be an HS_UNKNOWN
 defect, not clean data), plausible unit prices and weights (so value-per-kg
 rules see a believable distribution) and the countries such goods usually
-come from. Clean goods carry no risk signal of their own: no brand names, and
-nothing posts refuse (loose lithium cells, power banks, vapes); those belong
-to the risk scenarios (scenario_goods.py).
+come from. Clean goods carry no risk signal of their own: no brand names,
+nothing posts refuse (loose lithium cells, power banks, vapes), and no goods of
+the headings counterfeiters favour (shoes, bags, jewellery, watches, perfume,
+audio) at under 3 EUR a unit (prices start at 4 EUR there, so a shop's 3.99 is
+the lowest); those belong to the risk scenarios (scenario_goods.py).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ _ROWS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
     # shoes
     ("shoes", "Men's running shoes", "640411", "25", "120", "0.60", "1.00", "CN VN ID"),
     ("shoes", "Women's leather ankle boots", "640391", "40", "150", "0.80", "1.30", "CN IT PT"),
-    ("shoes", "Rubber flip-flops", "640220", "3", "15", "0.20", "0.40", "CN BR TH"),
+    ("shoes", "Rubber flip-flops", "640220", "4", "15", "0.20", "0.40", "CN BR TH"),
     ("shoes", "Children's canvas sneakers", "640419", "15", "40", "0.30", "0.60", "CN VN"),
     ("shoes", "Women's leather sandals", "640399", "20", "80", "0.40", "0.70", "CN IT ES IN"),
     # electronics
@@ -128,9 +130,9 @@ _ROWS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
     # jewellery
     ("jewellery", "Sterling silver necklace", "711311", "15", "120", "0.01", "0.05", "TH IN CN IT"),
     ("jewellery", "Silver ring with cubic zirconia", "711311", "10", "80", "0.005", "0.02", "TH CN"),
-    ("jewellery", "Gold-plated hoop earrings", "711719", "3", "30", "0.01", "0.03", "CN IN"),
-    ("jewellery", "Stainless steel bracelet", "711719", "3", "25", "0.02", "0.06", "CN"),
-    ("jewellery", "Glass bead bracelet", "711790", "2", "15", "0.01", "0.05", "CN IN"),
+    ("jewellery", "Gold-plated hoop earrings", "711719", "4", "30", "0.01", "0.03", "CN IN"),
+    ("jewellery", "Stainless steel bracelet", "711719", "4", "25", "0.02", "0.06", "CN"),
+    ("jewellery", "Glass bead bracelet", "711790", "4", "15", "0.01", "0.05", "CN IN"),
     ("jewellery", "Plastic hair clips set", "961511", "2", "12", "0.03", "0.10", "CN"),
     # kitchenware
     ("kitchenware", "Stainless steel kitchen knife set", "821110", "20", "120", "0.80", "2.00", "CN DE JP"),

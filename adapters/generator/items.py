@@ -3,8 +3,9 @@
 "Clean" is strict: line value = unit price x quantity to the cent, the total is
 exactly the sum of the lines, the gross weight is the net weight plus
 packaging, CN 22 only well under the 300 SDR limit, identifiers with valid
-check digits. Defects are added later, one at a time, by `defects`; that is
-what makes the labels exact.
+check digits. It is strict for the risk engine too: no gift that looks like a
+sale, no total just under the EU threshold (the scenarios plant those). Defects
+are added later, one at a time, by `defects`; that is what makes the labels exact.
 """
 
 from __future__ import annotations
@@ -48,14 +49,15 @@ SERVICES = {
 }
 HOME_CURRENCY = {"US": "USD", "GB": "GBP", "CN": "CNY"}
 #: Several identical units or a value over the 45 EUR gift relief make a gift look
-#: like a sale (the gift_misdeclaration scenario plants that); a clean gift does not.
+#: like a sale (the gift_misdeclaration scenario plants that); a clean gift does not
+#: (40 EUR leaves room for rates rounding the EUR value).
 GIFT_MAX_UNITS = 2
 GIFT_MAX_EUR = Decimal(40)
-#: Declared totals just under a relief threshold are the threshold_value scenario's
-#: signal (EU 150 EUR, UK 135 GBP); clean goods are drawn again when they land there.
-#: The bands are a little wider than the rules', as rates round the EUR value.
+#: A total just under the EU's 150 EUR threshold is the threshold_value scenario's
+#: signal; clean goods to the EU are drawn again when they land there (a little wider
+#: than the rule's band, as rates round the EUR value). The UK's 135 GBP needs GBP
+#: from a GB sender to a GB buyer, which cross-border traffic never is.
 EU_NEAR_THRESHOLD = (Decimal(130), Decimal(152))
-GB_NEAR_THRESHOLD_GBP = (Decimal(120), Decimal(137))
 _ATTEMPTS = 100
 
 
@@ -231,12 +233,6 @@ class ItemBuilder:
             if gift and total_eur > GIFT_MAX_EUR:
                 continue
             if destination in EU_DESTINATIONS and _within(total_eur, EU_NEAR_THRESHOLD):
-                continue
-            if (
-                destination == "GB"
-                and currency == "GBP"
-                and _within(_total(pieces), GB_NEAR_THRESHOLD_GBP)
-            ):
                 continue
             return pieces, total_eur
         raise RuntimeError(f"no clean {category} goods in {_ATTEMPTS} draws")  # pragma: no cover

@@ -7,11 +7,13 @@ grouped into messages, and the messages laid out on a timeline that ends at
 `options.base_time` (default: now): 3-45 min apart, closer where a run would
 otherwise span more than `MAX_SPAN`. The traffic is *current* at base time:
 every message is prepared by then, items are posted 1-48 h before their
-message but never more than the 72 h pre-loading limit before base time, and
-expected arrivals come after it, so data posted within `FRESH_FOR` of base
+message but late enough to be inside the 72 h pre-loading limit, and expected
+arrivals come after base time, so data received within `FRESH_FOR` of base
 time is not LATE_DATA unless labelled so (a defect or the late_data scenario).
 With `scenarios`, some item draws become labelled risk scenarios (scenarios.py)
-instead of clean items; without, the rng is consumed exactly as before.
+instead of clean items; without, the rng is consumed exactly as before. Clean
+items carry no scenario's signal (items.py, parties.py): a run lies within
+the risk windows, so a clean buyer gets at most two parcels in it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -76,6 +77,15 @@ def test_pool_reuses_recent_parties(factory: PartyFactory) -> None:
     picks = [pool.pick("NL", rng) for _ in range(200)]
     distinct = {(p.name, p.address.postcode if p.address else None) for p in picks}
     assert 30 < len(distinct) < 110  # about 3 items per addressee
+
+
+def test_pool_picks_a_party_at_most_uses_times(factory: PartyFactory) -> None:
+    pool = PartyPool(factory.person, reuse=0.9, uses=2)
+    rng = random.Random(1)
+    picks = [pool.pick("NL", rng) for _ in range(200)]
+    per_party = Counter(id(party) for party in picks)  # `picks` keeps every party alive
+    assert max(per_party.values()) == 2
+    assert len(per_party) < 150  # still reused: about half the picks are repeats
 
 
 def test_fit_cuts_and_blanks() -> None:
