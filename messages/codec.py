@@ -119,7 +119,9 @@ def _local_name(tag: object) -> str:
     return name
 
 
-_ADDRESS_FIELDS = {
+#: Party and address elements and the model fields they fill (also the manifest's keys,
+#: which adapters.express.locations maps findings back to).
+ADDRESS_FIELDS = {
     "Street": "street",
     "HouseNumber": "house_number",
     "Postcode": "postcode",
@@ -127,7 +129,7 @@ _ADDRESS_FIELDS = {
     "Region": "region",
     "Country": "country",
 }
-_PARTY_FIELDS = {
+PARTY_FIELDS = {
     "Name": "name",
     "BusinessName": "business_name",
     "Phone": "phone",
@@ -163,8 +165,8 @@ def _address_dict(el: etree._Element) -> dict[str, Any]:
         name = _local_name(child.tag)
         if name == "Line":
             _append_text(lines, child)
-        elif name in _ADDRESS_FIELDS:
-            fields[_ADDRESS_FIELDS[name]] = _text(child)
+        elif name in ADDRESS_FIELDS:
+            fields[ADDRESS_FIELDS[name]] = _text(child)
     if lines:
         fields["lines"] = lines
     return fields
@@ -174,8 +176,8 @@ def _party_dict(el: etree._Element) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for child in el:
         name = _local_name(child.tag)
-        if name in _PARTY_FIELDS:
-            fields[_PARTY_FIELDS[name]] = _text(child)
+        if name in PARTY_FIELDS:
+            fields[PARTY_FIELDS[name]] = _text(child)
         elif name == "Address":
             fields["address"] = _address_dict(child)
     return fields

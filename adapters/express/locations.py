@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from messages.codec import ADDRESS_FIELDS, PARTY_FIELDS
+
 Format = Literal["json", "csv"]
 
 
@@ -82,21 +84,6 @@ _SHIPMENT = {
     "TotalGrossWeight": "gross_weight_kg",
 }
 _PARTIES = {"Sender": "shipper", "Addressee": "consignee"}
-_PARTY = {
-    "Name": "name",
-    "BusinessName": "business_name",
-    "Phone": "phone",
-    "Email": "email",
-    "TaxId": "tax_id",
-}
-_ADDRESS = {
-    "Street": "street",
-    "HouseNumber": "house_number",
-    "Postcode": "postcode",
-    "City": "city",
-    "Region": "region",
-    "Country": "country",
-}
 _LINE = {
     "Description": "description",
     "Quantity": "quantity",
@@ -164,11 +151,11 @@ def _party(party: str, names: list[str], item: int) -> _Place:
     if not names:  # the whole party is missing: point at its first column
         return _Place("shipment", party, column=f"{party}_name", item=item)
     if names[0] == "Address":
-        field = _ADDRESS.get(names[1]) if len(names) > 1 else None
+        field = ADDRESS_FIELDS.get(names[1]) if len(names) > 1 else None
         if field is None:  # "has no address": the street is where an address starts
             return _Place("shipment", party, column=f"{party}_street", item=item)
         return _Place("shipment", f"{party}.{field}", item=item)
-    field = _PARTY.get(names[0])
+    field = PARTY_FIELDS.get(names[0])
     if field is None:
         return _Place("shipment", party, column=f"{party}_name", item=item)
     return _Place("shipment", f"{party}.{field}", item=item)
