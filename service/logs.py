@@ -47,7 +47,7 @@ SECRET_FIELDS = frozenset(
 #: Secrets inside free text (messages, exception texts, tracebacks, reprs of headers).
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # aedex API keys and tokens: a prefix and a urlsafe random part (service.keys).
-    (re.compile(r"\baedex_[A-Za-z0-9_\-]{8,}"), REDACTED),
+    (re.compile(r"\baedexu?_[A-Za-z0-9_\-]{8,}"), REDACTED),  # operator keys, staff tokens
     # `Bearer <token>` / `Basic <credentials>` in a header value or a repr of one.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"), r"\1 " + REDACTED),
     # Header pairs in reprs: (b'authorization', b'...'), 'cookie': '...'.

@@ -21,7 +21,7 @@ import service.keys
 
 LOG_DIR = Path(__file__).resolve().parent.parent / "out" / "test-logs"
 #: Anything shaped like an aedex key, or a bearer token, left unredacted.
-SECRET_SHAPES = re.compile(r"aedex_[A-Za-z0-9_\-]{20,}|(?i:bearer\s+[A-Za-z0-9._~+/=\-]{16,})")
+SECRET_SHAPES = re.compile(r"aedexu?_[A-Za-z0-9_\-]{20,}|(?i:bearer\s+[A-Za-z0-9._~+/=\-]{16,})")
 
 
 def _is_controller(config: pytest.Config) -> bool:

@@ -17,6 +17,7 @@ from service.cli.failures import AedexGroup
 from service.cli.filecheck import FileReport, check_file
 from service.cli.pipeline_cli import register as register_pipeline_commands
 from service.cli.risk_cli import register as register_risk_commands
+from service.cli.users_cli import register as register_user_commands
 
 # AedexGroup: any failure of any command ends in one line on stderr, never a traceback.
 app = typer.Typer(
@@ -144,6 +145,7 @@ register_db_commands(app)
 register_broker_commands(app)
 register_pipeline_commands(app)
 register_convert_commands(app)
+register_user_commands(app)
 
 
 def main() -> None:

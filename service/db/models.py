@@ -295,6 +295,25 @@ class User(Base):
     #: A Role value.
     role: Mapped[str] = mapped_column(_enum(Role))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A disabled user can neither log in nor use a token; the row stays for the audit log.
+    disabled_at: Mapped[datetime | None]
+    #: Failed logins in a row, and until when the account refuses logins (back-off).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+
+
+class UserToken(Base):
+    """A bearer token for the officers' JSON API: stored as a SHA-256 digest, shown once."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters, so a person can tell tokens apart without the secret.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

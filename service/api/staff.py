@@ -1,0 +1,62 @@
+"""Who may call the officers' routes: a staff bearer token with a role high enough.
+
+Anonymous or unknown → 401; an operator's API key, or a role too low → 403
+(the caller is known, the route is not theirs). A disabled user's tokens are
+revoked, so they are unknown (401).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.accounts import Staff, staff_for_token
+from service.api.deps import RuntimeDep
+from service.api.guard import CALLER
+from service.db.models import Role
+from service.errors import AedexError, Unauthorised
+from service.keys import operator_for_key
+
+_STAFF_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="StaffToken",
+    description="an officer's token (`aedex users token NAME`): `Authorization: Bearer TOKEN`",
+)
+
+
+class Forbidden(AedexError):
+    def __init__(self, detail: str) -> None:
+        super().__init__("FORBIDDEN", detail, 403)
+
+
+def staff(role: Role) -> Callable[..., Awaitable[Staff]]:
+    """A dependency admitting staff of `role` or above."""
+
+    async def admitted(
+        request: Request,
+        rt: RuntimeDep,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_STAFF_BEARER)],
+    ) -> Staff:
+        token = bearer.credentials.strip() if bearer else ""
+        if not token:
+            raise Unauthorised("a staff token is required (Authorization: Bearer TOKEN)")
+        async with rt.sessions() as session:
+            found = await staff_for_token(session, token)
+            operator = None if found else await operator_for_key(session, token)
+        if found is None:
+            if operator is not None:
+                raise Forbidden("an operator key cannot use the officers' routes")
+            raise Unauthorised("unknown, revoked or disabled token")
+        request.scope.setdefault("state", {})[CALLER] = found.username
+        if not found.at_least(role):
+            raise Forbidden(f"this route needs the {role.value} role or above")
+        return found
+
+    return admitted
+
+
+OfficerDep = Annotated[Staff, Depends(staff(Role.OFFICER))]
+SupervisorDep = Annotated[Staff, Depends(staff(Role.SUPERVISOR))]

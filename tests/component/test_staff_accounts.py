@@ -1,0 +1,172 @@
+"""Officers' accounts (issue 13, part 1): `aedex users …`, Argon2, staff tokens, roles, audit.
+
+The commands run as the installed console script; the routes through the app
+with real tokens on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import select
+
+from service.accounts import create_user, disable_user, issue_token, password_matches
+from service.api.app import create_app
+from service.db.engine import create_engine, create_sessionmaker
+from service.db.models import AuditEntry, User, UserToken
+from service.keys import create_keys
+from service.settings import Settings
+
+AEDEX = shutil.which("aedex") or str(Path(sys.executable).with_name("aedex"))
+PASSWORD = "correct horse battery staple"
+
+
+def _aedex(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AEDEX_DATABASE_URL": url}
+    return subprocess.run(
+        [AEDEX, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+async def _rows(url: str, model: type[Any]) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return list(await session.scalars(select(model)))
+    finally:
+        await engine.dispose()
+
+
+async def test_users_commands_print_each_secret_once_on_the_last_line(
+    sqlite_migrated_url: str,
+) -> None:
+    url = sqlite_migrated_url
+    created = _aedex(url, "users", "create", "anna", "--role", "officer")
+    assert created.returncode == 0, created.stderr
+    generated = created.stdout.strip().splitlines()[-1]
+    assert len(generated) >= 20
+    piped = _aedex(url, "users", "create", "ben", "--role", "supervisor", "--password-stdin",
+                   stdin=PASSWORD + "\n")  # fmt: skip
+    assert piped.returncode == 0 and piped.stdout == "", piped.stderr
+
+    users = {u.username: u for u in await _rows(url, User)}
+    assert users["anna"].password_hash.startswith("$argon2id$")
+    assert password_matches(users["anna"].password_hash, generated)
+    assert password_matches(users["ben"].password_hash, PASSWORD)
+    assert not password_matches(users["ben"].password_hash, generated)
+
+    token = _aedex(url, "users", "token", "anna")
+    assert token.returncode == 0, token.stderr
+    issued = token.stdout.strip().splitlines()[-1]
+    assert issued.startswith("aedexu_") and issued not in token.stderr
+    stored = await _rows(url, UserToken)
+    assert [t.prefix for t in stored] == [issued[:12]] and issued not in stored[0].digest
+
+    reset = _aedex(url, "users", "reset-password", "anna")
+    assert reset.returncode == 0
+    fresh = reset.stdout.strip().splitlines()[-1]
+    users = {u.username: u for u in await _rows(url, User)}
+    assert password_matches(users["anna"].password_hash, fresh)
+    assert not password_matches(users["anna"].password_hash, generated)
+
+    assert _aedex(url, "users", "disable", "anna").returncode == 0
+    refused = _aedex(url, "users", "token", "anna")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "aedex: user 'anna' is disabled"
+    for args, said in (
+        (("create", "anna", "--role", "officer"), "aedex: user 'anna' exists already"),
+        (("create", "carl", "--role", "operator"), "operators use API keys"),
+        (("disable", "nobody"), "aedex: no user 'nobody'"),
+    ):
+        answer = _aedex(url, "users", *args)
+        assert answer.returncode == 1 and said in answer.stderr, answer.stderr
+        assert "Traceback" not in answer.stderr and len(answer.stderr.splitlines()) == 1
+    short = _aedex(url, "users", "create", "dora", "--role", "officer", "--password-stdin",
+                   stdin="short\n")  # fmt: skip
+    assert short.returncode == 1 and "12 to 1024 characters" in short.stderr
+
+    actions = [(e.action, e.subject, e.actor) for e in await _rows(url, AuditEntry)]
+    assert actions == [
+        ("user.create", "anna", "cli"),
+        ("user.create", "ben", "cli"),
+        ("user.token", "anna", "cli"),
+        ("user.reset_password", "anna", "cli"),
+        ("user.disable", "anna", "cli"),
+    ]
+    assert all(generated not in str(e.detail) and issued not in str(e.detail)
+               for e in await _rows(url, AuditEntry))  # fmt: skip
+
+
+class Staff:
+    def __init__(self, client: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    async def get(self, who: str | None, path: str, **params: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return await self.client.get(path, headers=headers, params=params)
+
+
+@pytest.fixture
+async def staff(database_url: str) -> AsyncIterator[Staff]:
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        tokens = {}
+        for name, role in (("olga", "officer"), ("sam", "supervisor"), ("ada", "admin"),
+                           ("gone", "officer")):  # fmt: skip
+            await create_user(session, name, role, PASSWORD, actor="test")
+            tokens[name] = await issue_token(session, name, actor="test")
+    await engine.dispose()
+    tokens["CNA"] = (await create_keys(database_url, ["CNA"]))["CNA"]
+    tokens["forged"] = "aedexu_" + "x" * 43
+    app = create_app(Settings(database_url=database_url, kafka_bootstrap=""))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://aedex") as client:
+            yield Staff(client, tokens)
+
+
+async def test_officers_routes_admit_by_role(staff: Staff, database_url: str) -> None:
+    assert (await staff.get(None, "/v1/me")).status_code == 401
+    assert (await staff.get("forged", "/v1/me")).status_code == 401
+    operator = await staff.get("CNA", "/v1/me")
+    assert (operator.status_code, operator.json()["error"]) == (403, "FORBIDDEN")
+    assert (await staff.get("olga", "/v1/me")).json() == {"username": "olga", "role": "officer"}
+    assert (await staff.get("CNA", "/v1/audit")).status_code == 403
+    assert (await staff.get("olga", "/v1/audit")).status_code == 403
+    for who in ("sam", "ada"):
+        page = await staff.get(who, "/v1/audit", action="user.create")
+        assert page.status_code == 200, page.text
+        assert [e["subject"] for e in page.json()["entries"]] == ["olga", "sam", "ada", "gone"]
+    # Operators' routes stay operators': a staff token is not an operator key.
+    assert (await staff.get("olga", "/v1/responses")).status_code == 401
+
+
+async def test_a_disabled_user_cannot_use_a_token(staff: Staff, database_url: str) -> None:
+    assert (await staff.get("gone", "/v1/me")).status_code == 200
+    engine = create_engine(database_url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        await disable_user(session, "gone", actor="sam")
+    await engine.dispose()
+    assert (await staff.get("gone", "/v1/me")).status_code == 401
+
+
+async def test_audit_filters_and_pages(staff: Staff) -> None:
+    first = (await staff.get("sam", "/v1/audit", limit="3")).json()
+    assert len(first["entries"]) == 3
+    rest = (await staff.get("sam", "/v1/audit", after=str(first["next"]))).json()
+    ids = [e["id"] for e in first["entries"] + rest["entries"]]
+    assert ids == sorted(ids) and len(ids) == len(set(ids)) == 8
+    naive = await staff.get("sam", "/v1/audit", since="2026-12-01T00:00:00")
+    assert (naive.status_code, naive.json()["error"]) == (422, "REQUEST_INVALID")
+    later = await staff.get("sam", "/v1/audit", since="2999-01-01T00:00:00Z")
+    assert later.json()["entries"] == []
