@@ -85,9 +85,7 @@ def _role(role: str) -> Role:
     return found
 
 
-def audit(
-    session: AsyncSession, actor: str, action: str, subject: str, **detail: Any
-) -> None:
+def audit(session: AsyncSession, actor: str, action: str, subject: str, **detail: Any) -> None:
     """Append one audit entry (the caller commits it with the change it records)."""
     session.add(AuditEntry(actor=actor, action=action, subject=subject, detail=detail))
 
