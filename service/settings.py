@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     #: `/readyz` is ready only while each of these stages has a live worker consuming
     #: (heartbeats in the database); empty for an API deployed and probed on its own.
     ready_stages: tuple[str, ...] = STAGES
+    #: An officer's claim on a review task lapses after this many seconds.
+    review_claim_s: float = Field(default=900.0, gt=0)
 
     @field_validator("topic_prefix")
     @classmethod

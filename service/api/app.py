@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import kafka
-from service.api import audit, health, intake, records, webhooks
+from service.api import audit, health, intake, records, review, webhooks
 from service.api.deps import Runtime
 from service.api.guard import CALLER, MESSAGE_ID, REQUEST_ID, RequestGuard
 from service.api.limits import TooManyRequests
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(audit.router)
+    app.include_router(review.router)
     _install_error_handlers(app)
     app.add_middleware(RequestGuard, on_disconnect=lambda: _count_disconnect(app))
     return app

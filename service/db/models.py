@@ -229,6 +229,17 @@ class ReviewTask(Base):
     sender_operator: Mapped[str] = mapped_column(String(35))
     score: Mapped[int] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(20))
+    #: SCREEN or DO_NOT_LOAD when a security rule hit: such tasks come first in the queue.
+    security_action: Mapped[str | None] = mapped_column(String(20), index=True)
+    #: The sender's country, the rule ids that hit and the item's event times, kept here so
+    #: the queue filters and sorts with plain columns (no JSON queries).
+    origin: Mapped[str | None] = mapped_column(String(2))
+    rules: Mapped[list[Any]] = mapped_column(default=list)
+    received_at: Mapped[datetime | None]
+    expected_arrival: Mapped[datetime | None]
+    #: The officer working it, until when (a claim lapses then and the task is free again).
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(10), default="OPEN", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]

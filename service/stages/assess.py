@@ -167,6 +167,10 @@ class AssessStage(Stage):
                 "action": assessment.action,
                 "security_action": assessment.security_action,
                 "hits": assessment.hits,
+                # What the review queue filters and sorts by (service.stages.respond).
+                "origin": ((row.canonical or {}).get("sender") or {}).get("country"),
+                "received_at": (row.canonical or {}).get("received_at"),
+                "expected_arrival": (row.canonical or {}).get("expected_arrival"),
             },
         )
 

@@ -68,16 +68,8 @@ class RespondStage(Stage):
                         body, "fiscal", body["action"], security=body.get("security_action")
                     )
                 )
-                if body["action"] != "RELEASE":
-                    tasks.append(
-                        ReviewTask(
-                            item_row_id=uuid.UUID(body["item_row_id"]),
-                            item_id=body["item_id"],
-                            sender_operator=body["sender_operator"],
-                            score=body["score"],
-                            action=body["action"],
-                        )
-                    )
+                if body["action"] != "RELEASE" or body.get("security_action"):
+                    tasks.append(_task(body))
         keys = [r.dedupe_key for r in planned]
         stored = {
             r.dedupe_key: r
@@ -158,6 +150,26 @@ class RespondStage(Stage):
             response.xml.encode("utf-8"),
             headers,
         )
+
+
+def _task(body: dict[str, Any]) -> ReviewTask:
+    """A review task for a held item or a security hit (DESIGN.md §6)."""
+    return ReviewTask(
+        item_row_id=uuid.UUID(body["item_row_id"]),
+        item_id=body["item_id"],
+        sender_operator=body["sender_operator"],
+        score=body["score"],
+        action=body["action"],
+        security_action=body.get("security_action"),
+        origin=body.get("origin"),
+        rules=sorted({hit["rule"] for hit in body.get("hits") or [] if "rule" in hit}),
+        received_at=_when(body.get("received_at")),
+        expected_arrival=_when(body.get("expected_arrival")),
+    )
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _answer(

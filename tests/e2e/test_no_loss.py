@@ -105,7 +105,11 @@ async def _assert_exactly_once(pipeline: Pipeline, accepted: int) -> None:
     assert set(answers.values()) == {1}, "an item was answered twice"
     scored = [i for i in items if i.canonical is not None and i.message_function != 1]
     assert len(assessments) == len(scored) == len({a.item_row_id for a in assessments})
-    held = [r for r in responses if r.dedupe_key.endswith(":fiscal") and r.decision != "RELEASE"]
+    held = [
+        r
+        for r in responses
+        if r.dedupe_key.endswith(":fiscal") and (r.decision != "RELEASE" or r.security_decision)
+    ]  # every held item and every security hit is a task for an officer
     assert len(tasks) == len(held)
     security = [r for r in responses if r.security_decision]
     assert len(security) == sum(1 for a in assessments if a.security_action)
