@@ -8,7 +8,6 @@ account is written to the append-only audit log in the same transaction.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import AuditEntry, Role, User, UserToken
+from service.keys import digest
 
 #: Officer tokens start so; operator keys start "aedex_": a glance tells them apart.
 TOKEN_PREFIX = "aedexu_"  # noqa: S105 - a public prefix, not a secret
@@ -60,10 +60,6 @@ def password_matches(stored_hash: str, password: str) -> bool:
 def new_password() -> str:
     """A generated password: 20 URL-safe characters (about 120 bits)."""
     return secrets.token_urlsafe(15)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _check_password(password: str) -> None:
@@ -144,7 +140,7 @@ async def issue_token(session: AsyncSession, username: str, *, actor: str) -> st
     if user.disabled_at is not None:
         raise AccountError(f"user {username!r} is disabled")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(UserToken(user_id=user.id, digest=_digest(token), prefix=token[:12]))
+    session.add(UserToken(user_id=user.id, digest=digest(token), prefix=token[:12]))
     audit(session, actor, "user.token", username, prefix=token[:12])
     await session.flush()
     return token
@@ -157,7 +153,7 @@ async def staff_for_token(session: AsyncSession, token: str) -> Staff | None:
             select(User.username, User.role)
             .join(UserToken, UserToken.user_id == User.id)
             .where(
-                UserToken.digest == _digest(token),
+                UserToken.digest == digest(token),
                 UserToken.revoked_at.is_(None),
                 User.disabled_at.is_(None),
             )

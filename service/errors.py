@@ -42,6 +42,13 @@ class NotFound(AedexError):
         super().__init__("NOT_FOUND", f"{what} not found", 404)
 
 
+class Forbidden(AedexError):
+    """The caller is known, but the route is not theirs (an operator key, a role too low)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("FORBIDDEN", detail, 403)
+
+
 class Unauthorised(AedexError):
     def __init__(
         self, detail: str = "a valid API key is required (Authorization: Bearer KEY)"

@@ -15,13 +15,18 @@ import os
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 import h11
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.settings import Settings
 from service.webhooks.signing import InvalidSignature, verify
+from service.webhooks.worker import DeliveryWorker
 from tests.log_secrets import LOG_DIR
 
 
@@ -172,3 +177,19 @@ class Receiver:
         # Counted as answered only once the answer is on its way.
         request.status = status
         self._changed.set()
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], **overrides: Any
+) -> AsyncIterator[DeliveryWorker]:
+    """A delivery worker polling every 50 ms (5 s per attempt unless overridden), in this
+    process, until the block ends."""
+    values = {"webhook_poll_interval_s": 0.05, "webhook_timeout_s": 5.0, **overrides}
+    worker = DeliveryWorker(settings.model_copy(update=values), sessions=sessions)
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 30)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.accounts import Staff, audit
-from service.api.deps import RuntimeDep, SessionDep
+from service.api.deps import Runtime, RuntimeDep, SessionDep
 from service.api.schemas import KEYED, refusals
 from service.api.staff import OfficerDep
 from service.db.base import aware
@@ -286,5 +286,5 @@ async def _claimed(session: AsyncSession, task_id: uuid.UUID, now: datetime) -> 
     return out
 
 
-def _ttl(rt: Any) -> timedelta:
+def _ttl(rt: Runtime) -> timedelta:
     return timedelta(seconds=rt.settings.review_claim_s)

@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 from service.api.examples import manifest_csv_example, manifest_json_example, xml_examples
 
 
-class ProblemFinding(BaseModel):
-    """One data-element cause of a refusal, located in the sender's own document."""
+class Finding(BaseModel):
+    """One data-element finding (DESIGN.md §4), in a report or as a cause of a refusal."""
 
-    code: str = Field(description="stable code (DESIGN.md §4), e.g. AWB_CHECK_DIGIT")
+    code: str = Field(description="stable code, e.g. HS_UNKNOWN, LATE_DATA")
     severity: Literal["error", "warning"]
-    path: str = Field(description="where, e.g. master_awb, shipments[1].lines[0].hs_code")
+    path: str = Field(description="e.g. Item[3]/ContentPiece[2]/HSCode")
     message: str
 
 
@@ -28,7 +28,7 @@ class Problem(BaseModel):
 
     error: str = Field(description="stable code, e.g. XML_FORBIDDEN, RATE_LIMITED")
     detail: str = Field(description="what is wrong and how to fix it")
-    findings: list[ProblemFinding] | None = Field(
+    findings: list[Finding] | None = Field(
         default=None, description="each data-element cause, when there are several"
     )
 
@@ -55,15 +55,6 @@ class AcceptedMessage(BaseModel):
         description="each CUSITM message a manifest became, when it became several "
         "(one per message function: original, replace, cancel)",
     )
-
-
-class Finding(BaseModel):
-    """One data-element finding (DESIGN.md §4)."""
-
-    code: str = Field(description="stable code, e.g. HS_UNKNOWN, LATE_DATA")
-    severity: Literal["error", "warning"]
-    path: str = Field(description="e.g. Item[3]/ContentPiece[2]/HSCode")
-    message: str
 
 
 class MessageItem(BaseModel):

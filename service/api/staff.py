@@ -17,7 +17,7 @@ from service.accounts import Staff, staff_for_token
 from service.api.deps import RuntimeDep
 from service.api.guard import CALLER
 from service.db.models import Role
-from service.errors import AedexError, Unauthorised
+from service.errors import Forbidden, Unauthorised
 from service.keys import operator_for_key
 
 _STAFF_BEARER = HTTPBearer(
@@ -25,11 +25,6 @@ _STAFF_BEARER = HTTPBearer(
     scheme_name="StaffToken",
     description="an officer's token (`aedex users token NAME`): `Authorization: Bearer TOKEN`",
 )
-
-
-class Forbidden(AedexError):
-    def __init__(self, detail: str) -> None:
-        super().__init__("FORBIDDEN", detail, 403)
 
 
 def staff(role: Role) -> Callable[..., Awaitable[Staff]]:

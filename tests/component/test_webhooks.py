@@ -28,7 +28,7 @@ from service.db.models import Response, WebhookDelivery
 from service.keys import create_key
 from service.settings import Settings
 from service.webhooks.worker import DeliveryWorker
-from tests.webhook_receiver import Receiver, new_secret
+from tests.webhook_receiver import Receiver, new_secret, running_worker
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -100,14 +100,8 @@ async def api(database_url: str) -> AsyncIterator[Api]:
 @asynccontextmanager
 async def delivering(api: Api, **overrides: Any) -> AsyncIterator[DeliveryWorker]:
     """A delivery worker on the test's database, running until the block ends."""
-    values = {"webhook_poll_interval_s": 0.05, "webhook_timeout_s": 5.0, **overrides}
-    worker = DeliveryWorker(api.settings.model_copy(update=values), sessions=api.sessions)
-    task = asyncio.create_task(worker.run())
-    try:
+    async with running_worker(api.settings, api.sessions, **overrides) as worker:
         yield worker
-    finally:
-        worker.stop()
-        await asyncio.wait_for(task, 30)
 
 
 # --- registration ----------------------------------------------------------------------------

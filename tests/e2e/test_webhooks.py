@@ -31,7 +31,7 @@ from service.settings import WORKERS
 from service.webhooks.worker import DeliveryWorker
 from tests import builders
 from tests.e2e.pipeline import Pipeline, start_pipeline, supervised_pipeline
-from tests.webhook_receiver import Receiver, new_secret
+from tests.webhook_receiver import Receiver, new_secret, running_worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 
@@ -50,19 +50,9 @@ async def pipeline(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Pip
 @asynccontextmanager
 async def delivering(pipeline: Pipeline, **overrides: Any) -> AsyncIterator[DeliveryWorker]:
     """The delivery worker beside the pipeline's stages, until the block ends."""
-    values = {
-        "webhook_poll_interval_s": 0.05,
-        "webhook_timeout_s": 5.0,
-        "webhook_backoff_s": BACKOFF_S,
-        **overrides,
-    }
-    worker = DeliveryWorker(pipeline.settings.model_copy(update=values), sessions=pipeline.sessions)
-    task = asyncio.create_task(worker.run())
-    try:
+    values = {"webhook_backoff_s": BACKOFF_S, **overrides}
+    async with running_worker(pipeline.settings, pipeline.sessions, **values) as worker:
         yield worker
-    finally:
-        worker.stop()
-        await asyncio.wait_for(task, 30)
 
 
 async def auth(pipeline: Pipeline) -> dict[str, str]:
