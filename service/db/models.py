@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -163,6 +164,10 @@ class ItemRecord(Base):
     #: Every finding: [{code, severity, path, message}].
     findings: Mapped[list[Any]] = mapped_column(default=list)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The canonical item's party keys (spelling-tolerant), so an officer's case view finds
+    #: the same sender's and addressee's other items with an index, not a JSON scan.
+    sender_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    addressee_key: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class Assessment(Base):
@@ -244,9 +249,63 @@ class ReviewTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(100))
+    #: The latest decision (an amendment replaces it; every one is in review_decisions).
     decision: Mapped[str | None] = mapped_column(String(20))
-    outcome: Mapped[str | None] = mapped_column(String(40))
+    #: The infringement kind the officer recorded ("undervaluation", "counterfeit", ...).
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    infringement: Mapped[bool | None] = mapped_column(Boolean)
+    revenue_corrected_eur: Mapped[Decimal | None] = mapped_column(Money)
     note: Mapped[str | None] = mapped_column(Text)
+    #: Optimistic concurrency: a decision names the version it was made on; every decision
+    #: and amendment adds one, so a form opened before someone else's change gets 409.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+
+class ReviewDecision(Base):
+    """Every decision and amendment on a task, in order: the outcomes the feedback loop reads."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("review_queue.id"), index=True)
+    item_row_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(35), index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    infringement: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    revenue_corrected_eur: Mapped[Decimal | None] = mapped_column(Money)
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set on an amendment: the decision it replaces and the supervisor's reason.
+    amends: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("review_decisions.id")
+    )
+    amend_reason: Mapped[str | None] = mapped_column(Text)
+    #: Items decided together (one splitting window, a selection) share a group id.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    response_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("responses.id")
+    )
+
+
+class ResponseOutbox(Base):
+    """Responses made outside a stage (officers' decisions) that the relay must publish.
+
+    The decision, its CUSRSP row and this row commit together; the relay sends it
+    to `aed.responses` and stamps `published_at`, so a broker that is down when the
+    officer decides delays the CUSRSP on the topic but never loses it.
+    """
+
+    __tablename__ = "response_outbox"
+
+    response_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("responses.id"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class WindowEvent(Base):
@@ -325,6 +384,23 @@ class UserToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class UiSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table its digest.
+
+    Server-side, so logout and disabling a user end the session at once, and idle
+    and absolute expiry are checked on every request.
+    """
+
+    __tablename__ = "ui_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
