@@ -130,6 +130,18 @@ class Settings(BaseSettings):
     ready_stages: tuple[str, ...] = STAGES
     #: An officer's claim on a review task lapses after this many seconds.
     review_claim_s: float = Field(default=900.0, gt=0)
+    #: Officers' web UI sessions (service.ui.sessions): a session ends after this many seconds
+    #: without a request, and this long after sign-in whatever happens.
+    ui_session_idle_s: float = Field(default=1800.0, gt=0)
+    ui_session_max_s: float = Field(default=43200.0, gt=0)
+    #: After this many failed logins in a row the account refuses logins for
+    #: `ui_lockout_base_s`, doubled with each further failure, at most `ui_lockout_max_s`.
+    ui_lockout_after: int = Field(default=5, ge=1)
+    ui_lockout_base_s: float = Field(default=30.0, gt=0)
+    ui_lockout_max_s: float = Field(default=900.0, gt=0)
+    #: The session cookie's Secure flag; None: set when the request came over https (directly
+    #: or per X-Forwarded-Proto from the TLS proxy).
+    ui_secure_cookies: bool | None = None
 
     @field_validator("topic_prefix")
     @classmethod

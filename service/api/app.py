@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import kafka
-from service.api import audit, health, intake, records, review, webhooks
+from service.api import audit, decisions, health, intake, records, review, webhooks
 from service.api.deps import Runtime
 from service.api.guard import CALLER, MESSAGE_ID, REQUEST_ID, RequestGuard
 from service.api.limits import TooManyRequests
@@ -25,6 +25,7 @@ from service.errors import AedexError
 from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
+from service.ui import routes as ui
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(audit.router)
     app.include_router(review.router)
+    ui.install(app)
+    app.include_router(decisions.router)
     _install_error_handlers(app)
     app.add_middleware(RequestGuard, on_disconnect=lambda: _count_disconnect(app))
     return app
@@ -150,7 +153,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         # Starlette's own refusals (unknown route, method not allowed) in the same shape.
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code, "HTTP_ERROR")
+        code = {400: "REQUEST_INVALID", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
+            error.status_code, "HTTP_ERROR"
+        )
         _count_refusal(request, code, error.status_code)
         return JSONResponse(
             {"error": code, "detail": str(error.detail)},

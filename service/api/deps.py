@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -74,7 +74,7 @@ async def operator(
     rt: RuntimeDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     header_key: Annotated[str | None, Depends(_KEY_HEADER)],
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """The operator code of the caller's API key (401 without a valid key), admitted by the
     key's rate and concurrency limits (429 beyond them) for the whole request."""
     key = (bearer.credentials.strip() if bearer else None) or header_key

@@ -11,8 +11,11 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from service.accounts import Staff
 from service.api.deps import OperatorDep, RuntimeDep, SessionDep
 from service.api.schemas import (
     KEYED,
@@ -22,9 +25,11 @@ from service.api.schemas import (
     MessageStatus,
     refusals,
 )
+from service.api.staff import ItemReaderDep
 from service.db.base import aware
 from service.db.models import InboxMessage, ItemRecord, Response
 from service.errors import NotFound
+from service.review.case import load_case
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -80,9 +85,25 @@ async def get_message(
     }
 
 
-@router.get("/items/{item_id}", response_model=ItemHistory, responses=refusals(404, *KEYED))
-async def get_item(item_id: ItemId, caller: OperatorDep, session: SessionDep) -> dict[str, Any]:
-    """Every version of one of the caller's items: status, findings and the decisions sent."""
+@router.get(
+    "/items/{item_id}",
+    response_model=ItemHistory,
+    responses={
+        200: {"description": "an operator's view; an officer's token gets the case view"},
+        **refusals(403, 404, *KEYED),
+    },
+)
+async def get_item(
+    item_id: ItemId, reader: ItemReaderDep, session: SessionDep
+) -> dict[str, Any] | JSONResponse:
+    """Every version of one of the caller's items: status, findings and the decisions sent.
+
+    With an officer's token, the case view instead (service.review.case): declared data,
+    raw message, rule hits, ruleset version, the task, history and the splitting window.
+    """
+    if isinstance(reader, Staff):
+        return JSONResponse(jsonable_encoder(await load_case(session, item_id)))
+    caller = reader
     item_id = item_id.strip().upper()  # items are keyed as the canonical model keys them
     versions = (
         await session.scalars(

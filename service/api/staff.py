@@ -7,14 +7,14 @@ revoked, so they are unknown (401).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from service.accounts import Staff, staff_for_token
-from service.api.deps import RuntimeDep
+from service.accounts import TOKEN_PREFIX, Staff, staff_for_token
+from service.api.deps import RuntimeDep, operator
 from service.api.guard import CALLER
 from service.db.models import Role
 from service.errors import Forbidden, Unauthorised
@@ -55,3 +55,40 @@ def staff(role: Role) -> Callable[..., Awaitable[Staff]]:
 
 OfficerDep = Annotated[Staff, Depends(staff(Role.OFFICER))]
 SupervisorDep = Annotated[Staff, Depends(staff(Role.SUPERVISOR))]
+
+
+_API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="an operator key, for clients without bearer auth",
+)
+
+
+async def item_reader(
+    request: Request,
+    rt: RuntimeDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_STAFF_BEARER)],
+    header_key: Annotated[str | None, Depends(_API_KEY_HEADER)],
+) -> AsyncIterator[str | Staff]:
+    """Who reads `GET /v1/items/{id}`: an officer (the case view) or an operator (its own item,
+    no scores, no hits). Staff tokens carry their own prefix, so a glance tells which."""
+    token = bearer.credentials.strip() if bearer else ""
+    if token.startswith(TOKEN_PREFIX):
+        async with rt.sessions() as session:
+            found = await staff_for_token(session, token)
+        if found is None:
+            raise Unauthorised("unknown, revoked or disabled token")
+        request.scope.setdefault("state", {})[CALLER] = found.username
+        if not found.at_least(Role.OFFICER):
+            raise Forbidden("the case view needs the officer role or above")
+        yield found
+        return
+    admitted = operator(request, rt, bearer, header_key)
+    code = await admitted.__anext__()
+    try:
+        yield code
+    finally:
+        await admitted.aclose()
+
+
+ItemReaderDep = Annotated[str | Staff, Depends(item_reader)]

@@ -166,9 +166,7 @@ async def find_tasks(session: AsyncSession, query: QueueQuery) -> QueuePage:
     ).all()
     tasks = await _with_hits(session, list(rows), now)
     more = query.after + len(rows) < (total or 0)
-    return QueuePage(
-        tasks=tasks, total=total or 0, next=query.after + len(rows) if more else None
-    )
+    return QueuePage(tasks=tasks, total=total or 0, next=query.after + len(rows) if more else None)
 
 
 async def count_waiting(session: AsyncSession) -> int:

@@ -116,7 +116,12 @@ class AssessStage(Stage):
                 action=result.action,
                 security_action=result.security_action,
                 hits=[
-                    {**hit.as_dict(), "action": hit.action, "title": hit.title}
+                    {
+                        **hit.as_dict(),
+                        "action": hit.action,
+                        "title": hit.title,
+                        "tags": list(hit.tags),
+                    }
                     for hit in result.hits
                 ],
                 skipped=list(result.skipped),

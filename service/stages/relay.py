@@ -25,9 +25,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import kafka
-from service.db.models import InboxMessage, InboxStatus
+from service.db.models import InboxMessage, InboxStatus, Response, ResponseOutbox
 from service.publish import inbound_headers, inbound_key, mark_published
 from service.settings import Settings
+from service.stages.respond import response_headers
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,8 @@ class Relay:
         self.published = 0
         #: Re-sends of unsettled messages since start (for tests and logs).
         self.republished = 0
+        #: Officers' CUSRSPs sent from the outbox since start.
+        self.published_responses = 0
         self._running = False
 
     def partitions(self) -> int | None:
@@ -78,7 +81,41 @@ class Relay:
             await producer.stop()
 
     async def publish_once(self, producer: AIOKafkaProducer) -> int:
-        """One pass: publish new rows and re-publish unsettled ones that are due; return the count."""
+        """One pass: inbox rows (new and due again), then officers' CUSRSPs; return the count."""
+        return await self._publish_inbox(producer) + await self._publish_outbox(producer)
+
+    async def _publish_outbox(self, producer: AIOKafkaProducer) -> int:
+        """Officers' decisions: their CUSRSP rows go to `aed.responses`, oldest first, once
+        the send is acknowledged (a failed pass leaves them for the next one)."""
+        async with self.sessions() as session, session.begin():
+            pending = list(
+                await session.execute(
+                    select(ResponseOutbox, Response)
+                    .join(Response, Response.id == ResponseOutbox.response_id)
+                    .where(ResponseOutbox.published_at.is_(None))
+                    .order_by(ResponseOutbox.response_id)
+                    .limit(BATCH)
+                )
+            )
+            if not pending:
+                return 0
+            futures = [
+                await producer.send(
+                    self.settings.topics.responses,
+                    response.xml.encode("utf-8"),
+                    key=response.item_id.encode(),
+                    headers=response_headers(response),
+                )
+                for _, response in pending
+            ]
+            await asyncio.gather(*futures)
+            now = datetime.now(UTC)
+            for outbox, _ in pending:
+                outbox.published_at = now
+        self.published_responses += len(pending)
+        return len(pending)
+
+    async def _publish_inbox(self, producer: AIOKafkaProducer) -> int:
         async with self.sessions() as session, session.begin():
             rows = list(
                 await session.scalars(

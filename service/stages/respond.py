@@ -138,18 +138,23 @@ class RespondStage(Stage):
         )
 
     def _emit(self, response: Response) -> Outgoing:
-        headers = [
-            ("decision", response.decision.encode()),
-            ("recipient", response.recipient_operator.encode()),
-        ]
-        if response.security_decision:
-            headers.append(("security-decision", response.security_decision.encode()))
         return Outgoing(
             self.settings.topics.responses,
             response.item_id.encode(),
             response.xml.encode("utf-8"),
-            headers,
+            response_headers(response),
         )
+
+
+def response_headers(response: Response) -> list[tuple[str, bytes]]:
+    """The Kafka headers of a CUSRSP record (stage answers and officers' decisions alike)."""
+    headers = [
+        ("decision", response.decision.encode()),
+        ("recipient", response.recipient_operator.encode()),
+    ]
+    if response.security_decision:
+        headers.append(("security-decision", response.security_decision.encode()))
+    return headers
 
 
 def _task(body: dict[str, Any]) -> ReviewTask:

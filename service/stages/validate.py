@@ -179,6 +179,8 @@ class ValidateStage(Stage):
                     # A converted manifest's findings name its own places, not the CUSITM's.
                     findings=relocate(row.locations, [f.as_dict() for f in findings]),
                     received_at=row.received_at,
+                    sender_key=item.sender_key[:200] if item is not None else None,
+                    addressee_key=item.addressee_key[:200] if item is not None else None,
                 )
             )
         session.add_all(items)

@@ -1,0 +1,49 @@
+// aedex officers' UI keyboard shortcuts (a static file: the CSP allows no inline script).
+// j / k move the focus between queue rows, Enter opens the focused row's item,
+// n takes the next task (submits the "Take next" form, which carries the CSRF token).
+"use strict";
+
+(function () {
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("tr.task"));
+  }
+
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || (target && target.isContentEditable);
+  }
+
+  function move(step) {
+    var all = rows();
+    if (all.length === 0) {
+      return;
+    }
+    var at = all.indexOf(document.activeElement);
+    var next = at < 0 ? 0 : Math.min(Math.max(at + step, 0), all.length - 1);
+    all[next].focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+      return;
+    }
+    if (event.key === "j") {
+      move(1);
+    } else if (event.key === "k") {
+      move(-1);
+    } else if (event.key === "Enter" && rows().indexOf(document.activeElement) >= 0) {
+      var link = document.activeElement.querySelector("a.open");
+      if (link) {
+        window.location.assign(link.href);
+      }
+    } else if (event.key === "n") {
+      var form = document.getElementById("take-next");
+      if (form) {
+        form.submit();
+      }
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+})();
