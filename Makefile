@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install run offline-demo test lint typecheck unit bench demo-traffic fuzz clean
+.PHONY: install chromium run offline-demo test lint typecheck unit bench demo-traffic fuzz clean
 
 install: $(STAMP)
 
@@ -18,6 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+## chromium: Debian's chromium for the browser tests (Playwright drives it), installed when missing
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		echo "installing Debian's chromium for the browser tests"; \
+		$$sudo apt-get install -y -q chromium >/dev/null || \
+		{ $$sudo apt-get update -q >/dev/null && $$sudo apt-get install -y -q chromium >/dev/null; }; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
 
 ## run: the whole system on embedded defaults (SQLite file, embedded broker), demo traffic
 run: $(STAMP)
@@ -38,7 +47,7 @@ offline-demo: $(STAMP)
 	$(BIN)/aedex evaluate out/risk
 
 ## test: lint, type check, and the whole test suite
-test: $(STAMP) lint typecheck
+test: $(STAMP) chromium lint typecheck
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -19,14 +19,21 @@ from pathlib import Path
 
 import httpx
 import structlog
+from sqlalchemy import select
 
 from adapters.generator import GeneratorOptions, generate
+from service.accounts import create_user, new_password, reset_password
+from service.db.engine import create_engine, create_sessionmaker
+from service.db.models import User
 from service.keys import create_keys
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 KEYS_FILE = Path("out/demo/keys.json")
+LOGINS_FILE = Path("out/demo/logins.json")
+#: The demo's staff: one officer works the queue, one supervisor amends and reads the audit.
+DEMO_STAFF = {"officer": "officer", "supervisor": "supervisor"}
 #: Where each generated file kind is posted, and as what.
 ROUTES = {
     "itmatt-1.2": ("/v1/messages", "application/xml"),
@@ -55,6 +62,9 @@ def _demo(settings: Settings, items: int) -> None:
     keys = asyncio.run(create_keys(settings.database_url, operators))
     KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
     KEYS_FILE.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
+    logins = asyncio.run(demo_staff(settings.database_url))
+    LOGINS_FILE.write_text(json.dumps(logins, indent=2) + "\n", encoding="utf-8")
+    LOGINS_FILE.chmod(0o600)
     accepted = refused = 0
     with httpx.Client(base_url=base, timeout=60) as client:
         for file in files:
@@ -75,9 +85,31 @@ def _demo(settings: Settings, items: int) -> None:
         f"files are refused on purpose); traffic of seed {options.seed}, current at "
         f"{options.base_time.isoformat()}.\nKeys per operator: {KEYS_FILE}\nTry:\n"
         f"  curl -s -H 'Authorization: Bearer {keys[some_operator]}' "
-        f"'{base}/v1/responses?limit=5'\n  open {base}/docs\n",
+        f"'{base}/v1/responses?limit=5'\n  open {base}/docs\n"
+        f"Officers' UI: {base}/ui (logins also in {LOGINS_FILE})\n"
+        + "".join(f"  {name} / {password}\n" for name, password in logins.items()),
         flush=True,
     )
+
+
+async def demo_staff(database_url: str) -> dict[str, str]:
+    """A demo officer and supervisor with fresh passwords (reset if they exist already), so
+    each `make run` prints logins that work; returns user name → password."""
+    engine = create_engine(database_url)
+    logins: dict[str, str] = {}
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            for name, role in DEMO_STAFF.items():
+                password = new_password()
+                exists = await session.scalar(select(User.id).where(User.username == name))
+                if exists is None:
+                    await create_user(session, name, role, password, actor="demo")
+                else:
+                    await reset_password(session, name, password, actor="demo")
+                logins[name] = password
+    finally:
+        await engine.dispose()
+    return logins
 
 
 def demo_options(items: int, base_time: datetime) -> GeneratorOptions:

@@ -23,6 +23,7 @@ from service.accounts import create_user, disable_user, issue_token, password_ma
 from service.api.app import create_app
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.models import AuditEntry, User, UserToken
+from service.demo import demo_staff
 from service.keys import create_keys
 from service.settings import Settings
 
@@ -170,3 +171,18 @@ async def test_audit_filters_and_pages(staff: Staff) -> None:
     assert (naive.status_code, naive.json()["error"]) == (422, "REQUEST_INVALID")
     later = await staff.get("sam", "/v1/audit", since="2999-01-01T00:00:00Z")
     assert later.json()["entries"] == []
+
+
+async def test_demo_staff_get_fresh_working_logins_on_every_run(sqlite_migrated_url: str) -> None:
+    first = await demo_staff(sqlite_migrated_url)
+    second = await demo_staff(sqlite_migrated_url)
+    assert set(first) == set(second) == {"officer", "supervisor"}
+    assert first["officer"] != second["officer"]
+    engine = create_engine(sqlite_migrated_url)
+    async with create_sessionmaker(engine)() as session:
+        users = {u.username: u for u in await session.scalars(select(User))}
+    await engine.dispose()
+    assert users["officer"].role == "officer" and users["supervisor"].role == "supervisor"
+    for name, password in second.items():
+        assert password_matches(users[name].password_hash, password)
+        assert not password_matches(users[name].password_hash, first[name])
