@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,56 @@ async def test_demo_staff_get_fresh_working_logins_on_every_run(sqlite_migrated_
     for name, password in second.items():
         assert password_matches(users[name].password_hash, password)
         assert not password_matches(users[name].password_hash, first[name])
+
+
+DECISION = {"decision": "RELEASE", "outcome": {"infringement": False}, "note": "", "version": 1}
+#: Every officers' route: (method, path, body, lowest role admitted).
+STAFF_ROUTES = [
+    ("GET", "/v1/me", None, "officer"),
+    ("GET", "/v1/audit", None, "supervisor"),
+    ("GET", "/v1/review/queue", None, "officer"),
+    ("POST", "/v1/review/next", None, "officer"),
+    ("POST", f"/v1/review/tasks/{uuid.uuid4()}/claim", None, "officer"),
+    ("POST", "/v1/items/RR000000001CN/decision", DECISION, "officer"),
+    ("POST", "/v1/items/RR000000001CN/amendment", {**DECISION, "reason": "why"}, "supervisor"),
+    ("POST", "/v1/review/group-decision",
+     {**{k: v for k, v in DECISION.items() if k != "version"},
+      "items": [{"item_id": "RR000000001CN", "version": 1}]}, "officer"),
+]  # fmt: skip
+
+
+def test_every_officers_route_is_in_the_role_table() -> None:
+    app = create_app(Settings(database_url="sqlite+aiosqlite://", kafka_bootstrap=""))
+    staff_paths = {
+        path
+        for path in app.openapi()["paths"]
+        if path == "/v1/me"
+        or path.startswith(("/v1/audit", "/v1/review"))
+        or path.endswith(("/decision", "/amendment"))
+    }
+    tabled = {path.replace(path.split("/")[4], "{task_id}") if "/tasks/" in path else path
+              for _, path, _, _ in STAFF_ROUTES}  # fmt: skip
+    tabled = {p.replace("RR000000001CN", "{item_id}") for p in tabled}
+    assert staff_paths == tabled
+
+
+@pytest.mark.parametrize(("method", "path", "body", "lowest"), STAFF_ROUTES)
+async def test_each_officers_route_admits_by_role(
+    staff: Staff, method: str, path: str, body: Any, lowest: str
+) -> None:
+    async def call(who: str | None) -> int:
+        headers = {"Authorization": f"Bearer {staff.tokens[who]}"} if who else {}
+        answer = await staff.client.request(method, path, json=body, headers=headers)
+        return answer.status_code
+
+    assert await call(None) == 401
+    assert await call("forged") == 401
+    assert await call("CNA") == 403  # an operator's key
+    for who, role in (("olga", "officer"), ("sam", "supervisor"), ("ada", "admin")):
+        admitted = ["officer", "supervisor", "admin"].index(role) >= [
+            "officer", "supervisor", "admin"].index(lowest)  # fmt: skip
+        status = await call(who)
+        if admitted:
+            assert status not in (401, 403), (who, status)
+        else:
+            assert status == 403, (who, status)
