@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -196,7 +195,7 @@ STAFF_ROUTES = [
     ("GET", "/v1/audit", None, "supervisor"),
     ("GET", "/v1/review/queue", None, "officer"),
     ("POST", "/v1/review/next", None, "officer"),
-    ("POST", f"/v1/review/tasks/{uuid.uuid4()}/claim", None, "officer"),
+    ("POST", "/v1/review/tasks/5f0c1e2a-8d3b-4c6e-9a7f-1b2c3d4e5f60/claim", None, "officer"),
     ("POST", "/v1/items/RR000000001CN/decision", DECISION, "officer"),
     ("POST", "/v1/items/RR000000001CN/amendment", {**DECISION, "reason": "why"}, "supervisor"),
     ("POST", "/v1/review/group-decision",
@@ -240,3 +239,27 @@ async def test_each_officers_route_admits_by_role(
             assert status not in (401, 403), (who, status)
         else:
             assert status == 403, (who, status)
+
+
+async def test_staff_tokens_are_rate_limited_like_operator_keys(sqlite_migrated_url: str) -> None:
+    engine = create_engine(sqlite_migrated_url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        await create_user(session, "olga", "officer", PASSWORD, actor="test")
+        token = await issue_token(session, "olga", actor="test")
+    await engine.dispose()
+    settings = Settings(
+        database_url=sqlite_migrated_url,
+        kafka_bootstrap="",
+        rate_limit_per_s=0.1,
+        rate_limit_burst=2,
+    )
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://aedex") as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            answers = [await client.get("/v1/me", headers=headers) for _ in range(3)]
+            case = await client.get("/v1/items/RR000000001CN", headers=headers)
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Retry-After" in answers[2].headers
+    assert case.status_code == 429  # the case view shares the officer's budget
