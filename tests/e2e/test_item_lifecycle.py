@@ -20,10 +20,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from messages import s10
 from messages.codec import decode_cusrsp, encode_itmatt
 from messages.models import ContentPiece, CusrspMessage, DeclaredItem, MessageFunction
+from service.accounts import create_user, issue_token
+from service.db.models import ItemRecord
 from tests import builders
 from tests.e2e.pipeline import Pipeline, start_pipeline
 
@@ -210,3 +213,48 @@ async def test_a_replacement_or_cancellation_of_an_item_never_sent_is_cancel_unk
     item = await sender.answered(1)
     assert _statuses(item) == ["REJECTED"]
     assert "CANCEL_UNKNOWN" in _codes(item["versions"][0])
+
+
+async def test_a_security_hit_becomes_an_officers_decision_sent_back_as_a_cusrsp(
+    pipeline: Pipeline,
+) -> None:
+    """The whole loop: a declared pepper spray is DO_NOT_LOAD, opens a review task with the
+    item's party keys and rule tags stored, an officer sees the case and returns it, and the
+    operator gets a further CUSRSP with the officer's decision (never the rule)."""
+    sender = Sender(pipeline, 90)
+    await sender.send(MessageFunction.ORIGINAL, hs_code="330790", description="Pepper spray 50 ml")
+    await sender.answered(1)
+    async with pipeline.sessions() as session, session.begin():
+        await create_user(session, "olga", "officer", "correct horse battery staple", actor="t")
+        token = await issue_token(session, "olga", actor="t")
+    officer = {"Authorization": f"Bearer {token}"}
+    queue = await pipeline.client.get("/v1/review/queue", params={"security_only": "true"},
+                                      headers=officer)  # fmt: skip
+    [task] = [t for t in queue.json()["tasks"] if t["item_id"] == sender.item_id]
+    assert task["security_action"] == "DO_NOT_LOAD"
+    case = (await pipeline.client.get(f"/v1/items/{sender.item_id}", headers=officer)).json()
+    assert "WEAPONS" in {h["rule"] for h in case["assessment"]["hits"]}
+    assert (
+        "prohibited"
+        in next(h for h in case["assessment"]["hits"] if h["rule"] == "WEAPONS")["tags"]
+    )
+    assert case["declared"]["lines"][0]["description"] == "Pepper spray 50 ml"
+    decided = await pipeline.client.post(
+        f"/v1/items/{sender.item_id}/decision",
+        json={"decision": "RETURN", "outcome": {"infringement": True, "kind": "prohibited"},
+              "note": "pepper spray", "version": task["version"]},
+        headers=officer,
+    )  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    answers = await sender.cusrsp()
+    assert [r.decision for a in answers for r in a.responses][-1] == "RETURN"
+    assert "WEAPONS" not in answers[-1].responses[0].reasons[0]
+    async with pipeline.sessions() as session:
+        keys = (
+            await session.execute(
+                select(ItemRecord.sender_key, ItemRecord.addressee_key).where(
+                    ItemRecord.item_id == sender.item_id
+                )
+            )
+        ).one()
+    assert all(keys)
