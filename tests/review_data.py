@@ -1,8 +1,8 @@
 """Review tasks stored as the stages store them, for the officers' UI and browser tests.
 
-Items of one sender→addressee pair (a splitting window), one of another shop
-to the same addressee, and one older than the 90-day history; descriptions and
-hit reasons carry hostile markup, which every page must show as text.
+Items of one sender→addressee pair (a splitting window) and one to the same
+addressee from each of two other shops; descriptions and hit reasons carry
+hostile markup, which every page must show as text.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ ITEMS = [
     ("RR200000002CN", "CNA", *PAIR, 5, "SPLIT_CONSIGNMENT", ["splitting"], 50, "HOLD"),
     ("RR200000003CN", "CNA", *PAIR, 20, "SPLIT_CONSIGNMENT", ["splitting"], 45, "HOLD"),
     ("RR200000004TR", "TRA", "shop:ist", PAIR[1], 30, "UNDERVALUATION", [], 40, "INSPECT"),
-    ("RR200000005CN", "CNA", "shop:other", "addressee:eva", 2400, "COUNTERFEIT", [], 80, "HOLD"),
+    ("RR200000005CN", "CNA", "shop:other", PAIR[1], 48, "COUNTERFEIT", [], 80, "HOLD"),
 ]
 
 
@@ -40,7 +40,7 @@ def canonical(item_id: str, description: str) -> dict[str, Any]:
         "addressee": {"name": "Jan Novak", "country": "DE", "address_lines": ["Hauptstr. 5"]},
         "lines": [
             {"description": description, "quantity": 1, "hs_code": "640399", "value": "60.00",
-             "origin_country": "CN", "net_weight_kg": "0.700"}
+             "origin": "CN", "net_weight_kg": "0.700"}
         ],
     }  # fmt: skip
 

@@ -71,7 +71,10 @@ def render(
 
 def install(app: FastAPI) -> None:
     """Serve the UI from `app`: pages, static files, security headers, refusal pages."""
+    from service.ui import cases  # noqa: PLC0415 - cases imports render from here
+
     app.include_router(router)
+    app.include_router(cases.router)
     app.mount("/ui/static", StaticFiles(packages=[("service.ui", "static")]), name="ui-static")
     app.add_middleware(SecurityHeaders)
 

@@ -159,3 +159,33 @@ async def test_repeated_failures_lock_the_account(ui: Ui) -> None:
     await ui.login(page)  # the right password, during the lockout
     assert "locked" in await page.inner_text("body")
     assert "/ui/login" in page.url
+
+
+async def test_open_a_case_decide_with_the_keyboard_and_the_operator_gets_the_cusrsp(
+    ui: Ui,
+) -> None:
+    page, watch = await ui.page()
+    await ui.login(page)
+    await page.wait_for_url("**/ui/queue**")
+    # j moves to the first row, Enter opens it: the highest priority task.
+    await page.keyboard.press("j")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/ui/items/RR200000005CN")
+    body = await page.inner_text("body")
+    assert "counterfeit seen <script>alert(1)</script>" in body  # the hit's reason, as text
+    assert "sneakers <script>" in body  # the declared description, as text
+    assert "RR200000001CN" in body  # the same addressee's other items: its history
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
+    # s picks SEIZE and focuses the decide button; Enter submits.
+    await page.keyboard.press("s")
+    assert await page.is_checked("input[name=decision][value=SEIZE]")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/ui/queue**")
+    assert await page.locator("table.queue a.open", has_text="RR200000005CN").count() == 0
+    answer = await page.request.get(
+        f"{ui.base}/v1/responses", headers={"Authorization": f"Bearer {ui.operator_key}"}
+    )
+    sent = [r for r in (await answer.json())["responses"] if r["item_id"] == "RR200000005CN"]
+    assert [r["decision"] for r in sent] == ["SEIZE"]
+    assert watch.dialogs == [] and watch.strays == []

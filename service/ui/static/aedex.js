@@ -1,6 +1,9 @@
 // aedex officers' UI keyboard shortcuts (a static file: the CSP allows no inline script).
 // j / k move the focus between queue rows, Enter opens the focused row's item,
 // n takes the next task (submits the "Take next" form, which carries the CSRF token).
+// On a case page, r / d / i / h / s select a decision (the radio button with that
+// data-key) and focus the submit button, so Enter submits; nothing submits by itself.
+// Escape or u goes back to the queue.
 "use strict";
 
 (function () {
@@ -23,8 +26,35 @@
     all[next].focus();
   }
 
+  function choose(key) {
+    var form = document.getElementById("decision");
+    if (!form) {
+      return false;
+    }
+    var radio = form.querySelector('input[type="radio"][data-key="' + key + '"]');
+    if (!radio) {
+      return false;
+    }
+    radio.checked = true;
+    var submit = document.getElementById("decide");
+    if (submit) {
+      submit.focus();
+    }
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+      return;
+    }
+    var onCase = document.querySelector("section.case-head") !== null;
+    if (onCase) {
+      if (event.key === "Escape" || event.key === "u") {
+        window.location.assign("/ui/queue");
+        event.preventDefault();
+      } else if (event.key.length === 1 && "rdihs".indexOf(event.key) >= 0 && choose(event.key)) {
+        event.preventDefault();
+      }
       return;
     }
     if (event.key === "j") {
