@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -85,6 +86,14 @@ async def operator(
     if code is None:
         raise Unauthorised("unknown or revoked API key")
     request.scope.setdefault("state", {})[CALLER] = code
+    async with within_limits(request, rt, key):
+        yield code
+
+
+@asynccontextmanager
+async def within_limits(request: Request, rt: Runtime, key: str) -> AsyncIterator[None]:
+    """Hold one of the key's admissions (rate and concurrency; 429 beyond them) for a block:
+    operator keys and staff tokens alike, so no caller can starve the others."""
     # The limiter is keyed by the digest: the key itself is kept nowhere.
     limited = digest(key)
     try:
@@ -93,7 +102,7 @@ async def operator(
         request.scope.setdefault("state", {})[ADMISSION] = refused.admission
         raise
     try:
-        yield code
+        yield
     finally:
         rt.limiter.release(limited)
 

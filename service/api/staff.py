@@ -8,19 +8,17 @@ revoked, so they are unknown (401).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from service.accounts import TOKEN_PREFIX, Staff, staff_for_token
-from service.api.deps import Runtime, RuntimeDep, operator
-from service.api.guard import ADMISSION, CALLER
-from service.api.limits import TooManyRequests
+from service.api.deps import RuntimeDep, operator, within_limits
+from service.api.guard import CALLER
 from service.db.models import Role
 from service.errors import Forbidden, Unauthorised
-from service.keys import digest, operator_for_key
+from service.keys import operator_for_key
 
 _STAFF_BEARER = HTTPBearer(
     auto_error=False,
@@ -50,26 +48,10 @@ def staff(role: Role) -> Callable[..., AsyncIterator[Staff]]:
         request.scope.setdefault("state", {})[CALLER] = found.username
         if not found.at_least(role):
             raise Forbidden(f"this route needs the {role.value} role or above")
-        async with _limited(request, rt, token):
+        async with within_limits(request, rt, token):
             yield found
 
     return admitted
-
-
-@asynccontextmanager
-async def _limited(request: Request, rt: Runtime, token: str) -> AsyncIterator[None]:
-    """Staff tokens are admitted by the same per-key rate and concurrency limits as operator
-    keys (429 beyond them): a looping script with an officer's token cannot starve intake."""
-    limited = digest(token)
-    try:
-        request.scope.setdefault("state", {})[ADMISSION] = rt.limiter.acquire(limited)
-    except TooManyRequests as refused:
-        request.scope.setdefault("state", {})[ADMISSION] = refused.admission
-        raise
-    try:
-        yield
-    finally:
-        rt.limiter.release(limited)
 
 
 OfficerDep = Annotated[Staff, Depends(staff(Role.OFFICER))]
@@ -100,15 +82,15 @@ async def item_reader(
         request.scope.setdefault("state", {})[CALLER] = found.username
         if not found.at_least(Role.OFFICER):
             raise Forbidden("the case view needs the officer role or above")
-        async with _limited(request, rt, token):
+        async with within_limits(request, rt, token):
             yield found
         return
-    admitted = operator(request, rt, bearer, header_key)
-    code = await admitted.__anext__()
+    as_operator = operator(request, rt, bearer, header_key)
+    code = await as_operator.__anext__()
     try:
         yield code
     finally:
-        await admitted.aclose()
+        await as_operator.aclose()
 
 
 ItemReaderDep = Annotated[str | Staff, Depends(item_reader)]
