@@ -45,8 +45,20 @@ def canonical(item_id: str, description: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def store_review_items(url: str) -> None:
-    """Store ITEMS with their inbox message, assessment and open review task."""
+#: Plain wording per rule, for the screenshots (what demo traffic's hits read like).
+PLAIN = {
+    "SPLIT_CONSIGNMENT": ("Running shoes, mesh upper", "3 items from this sender to this "
+                          "addressee within 24 h, together 180.00 EUR"),
+    "UNDERVALUATION": ("Wireless earbuds with charging case", "declared 4.10 EUR per unit; "
+                       "the reference for 851830 from TR is 38.00 EUR"),
+    "COUNTERFEIT": ("Designer handbag, leather", "brand 'Louis Vuitton' declared at 12.00 EUR "
+                    "per unit"),
+}  # fmt: skip
+
+
+async def store_review_items(url: str, *, hostile: bool = True) -> None:
+    """Store ITEMS with their inbox message, assessment and open review task; `hostile`
+    puts markup into descriptions and reasons, else they read as real traffic does."""
     now = datetime.now(UTC)
     engine = create_engine(url)
     async with create_sessionmaker(engine)() as session, session.begin():
@@ -71,13 +83,15 @@ async def store_review_items(url: str) -> None:
             item = ItemRecord(
                 id=uuid.uuid4(), inbox_id=inbox.id, position=1, item_id=item_id,
                 sender_operator=operator, message_id=f"MSG-{n}", message_function=9, version=1,
-                status="ASSESSED", canonical=canonical(item_id, f"sneakers {HOSTILE}"),
+                status="ASSESSED",
+                canonical=canonical(item_id, f"sneakers {HOSTILE}" if hostile else PLAIN[rule][0]),
                 findings=[], received_at=at, sender_key=sender, addressee_key=addressee,
             )  # fmt: skip
             session.add_all([inbox, item])
             await session.flush()
             hit = {"rule": rule, "title": rule.title(), "score": score, "axis": "FISCAL",
-                   "reason": f"{rule.lower()} seen {HOSTILE}", "tags": tags}  # fmt: skip
+                   "reason": f"{rule.lower()} seen {HOSTILE}" if hostile else PLAIN[rule][1],
+                   "tags": tags}  # fmt: skip
             session.add_all(
                 [
                     Assessment(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -216,4 +216,12 @@ async def queue(request: Request, ui: UiStaffDep, session: SessionDep) -> Respon
         statuses=list(QueueStatus),
         sorts=list(Sort),
         next_params=next_params,
+    )
+
+
+@router.get("/queue/waiting")
+async def waiting_count(ui: UiStaffDep, session: SessionDep) -> JSONResponse:
+    """Open tasks nobody holds, for the queue page's live count (aedex.js asks every 15 s)."""
+    return JSONResponse(
+        {"waiting": await count_waiting(session)}, headers={"Cache-Control": "no-store"}
     )

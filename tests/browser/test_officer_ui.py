@@ -89,12 +89,16 @@ def _chromium() -> str:
     return found
 
 
-@pytest.fixture
-def served(sqlite_migrated_url: str) -> Iterator[tuple[str, str, str]]:
+@pytest.fixture(params=[True], ids=["hostile"])
+def served(
+    request: pytest.FixtureRequest, sqlite_migrated_url: str
+) -> Iterator[tuple[str, str, str]]:
+    """The app on a database of review tasks (hostile markup in them unless the test asks
+    for plain data with `@pytest.mark.parametrize("served", [False], indirect=True)`)."""
     url = sqlite_migrated_url
 
     async def prepare() -> str:
-        await store_review_items(url)
+        await store_review_items(url, hostile=request.param)
         engine = create_engine(url)
         async with create_sessionmaker(engine)() as session, session.begin():
             await create_user(session, "olga", "officer", PASSWORD, actor="test")
@@ -130,8 +134,6 @@ async def test_sign_in_filter_the_queue_and_see_hostile_text_as_text(ui: Ui) -> 
     assert await page.locator("table.queue img").count() == 0
     no_scroll = await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert no_scroll, "the queue scrolls sideways at 1280x800"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
     await page.fill("input[name=operator]", "TRA")
     await page.click("form.filters button[type=submit]")
     await page.wait_for_url("**operator=TRA**")
@@ -175,8 +177,6 @@ async def test_open_a_case_decide_with_the_keyboard_and_the_operator_gets_the_cu
     assert "counterfeit seen <script>alert(1)</script>" in body  # the hit's reason, as text
     assert "sneakers <script>" in body  # the declared description, as text
     assert "RR200000001CN" in body  # the same addressee's other items: its history
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
     # s picks SEIZE and focuses the decide button; Enter submits.
     await page.keyboard.press("s")
     assert await page.is_checked("input[name=decision][value=SEIZE]")
@@ -188,4 +188,19 @@ async def test_open_a_case_decide_with_the_keyboard_and_the_operator_gets_the_cu
     )
     sent = [r for r in (await answer.json())["responses"] if r["item_id"] == "RR200000005CN"]
     assert [r["decision"] for r in sent] == ["SEIZE"]
+    assert watch.dialogs == [] and watch.strays == []
+
+
+@pytest.mark.parametrize("served", [False], ids=["plain"], indirect=True)
+async def test_screenshots_of_the_queue_and_a_case(ui: Ui) -> None:
+    """docs/screenshots/, shown in README: the queue at 1280x800 and a splitting case."""
+    page, watch = await ui.page()
+    await ui.login(page)
+    await page.wait_for_url("**/ui/queue**")
+    assert await page.locator("table.queue tbody tr").count() == 5
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+    await page.goto(f"{ui.base}/ui/items/RR200000002CN")
+    assert "3 items from this sender" in await page.inner_text("body")
+    await page.screenshot(path=str(SCREENSHOTS / "case.png"), full_page=True)
     assert watch.dialogs == [] and watch.strays == []

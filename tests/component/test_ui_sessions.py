@@ -193,6 +193,17 @@ async def test_message_data_is_escaped_on_the_queue_page(browser: Browser) -> No
     assert 'href="/ui/items/RR000000001CN"' in queue.text
 
 
+async def test_the_waiting_count_is_live_for_signed_in_staff_only(browser: Browser) -> None:
+    anonymous = await browser.client.get("/ui/queue/waiting")
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/ui/login"
+    await browser.log_in()
+    count = await browser.client.get("/ui/queue/waiting")
+    assert count.status_code == 200 and count.json() == {"waiting": 1}
+    assert count.headers["cache-control"] == "no-store"
+    queue = await browser.client.get("/ui/queue")
+    assert 'data-live="/ui/queue/waiting"' in queue.text
+
+
 async def test_queue_filters_come_from_the_form(browser: Browser) -> None:
     await browser.log_in()
     shown = await browser.client.get("/ui/queue", params={"score_min": "50", "score_max": ""})

@@ -77,3 +77,22 @@
     event.preventDefault();
   });
 })();
+
+// The queue's count of waiting tasks stays live: asked again every 15 s (same origin, the
+// session cookie; a failed request leaves the last count shown).
+(function () {
+  var count = document.getElementById("waiting");
+  if (!count || !count.dataset.live || !window.fetch) {
+    return;
+  }
+  window.setInterval(function () {
+    fetch(count.dataset.live, { credentials: "same-origin", cache: "no-store" })
+      .then(function (answer) { return answer.ok ? answer.json() : null; })
+      .then(function (body) {
+        if (body && typeof body.waiting === "number") {
+          count.textContent = String(body.waiting);
+        }
+      })
+      .catch(function () {});
+  }, 15000);
+})();
