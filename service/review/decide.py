@@ -15,7 +15,6 @@ deciding one item at the same moment get one decision and one 409.
 from __future__ import annotations
 
 import enum
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,11 +24,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
 
-from messages.codec import encode_cusrsp
-from messages.codelists import DECISIONS
-from messages.models import CusrspHeader, CusrspMessage
-from messages.models import Response as CusrspResponse
 from service.accounts import Staff, audit
 from service.db.models import (
     ItemRecord,
@@ -41,6 +37,7 @@ from service.db.models import (
 from service.db.ordering import lock_response_order
 from service.errors import AedexError, NotFound
 from service.review.queue import refusal_for
+from service.stages.respond import answer, cusrsp_row
 
 
 class OfficerDecision(enum.StrEnum):
@@ -145,13 +142,7 @@ async def decide(
     """Decide the item's open task at `body.version`; 409 when it moved on or is held."""
     item_id = item_id.strip().upper()
     now = datetime.now(UTC)
-    open_task = (
-        select(ReviewTask.id)
-        .where(ReviewTask.item_id == item_id, ReviewTask.status == "OPEN")
-        .order_by(ReviewTask.created_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    open_task = _latest_task(item_id, "OPEN")
     change = _Change(body.decision, body.outcome, body.note)
     decided = (
         await session.execute(
@@ -192,13 +183,7 @@ async def amend(
     """A supervisor replaces the latest decision (with a reason); a further CUSRSP goes out."""
     item_id = item_id.strip().upper()
     now = datetime.now(UTC)
-    decided_task = (
-        select(ReviewTask.id)
-        .where(ReviewTask.item_id == item_id, ReviewTask.status == "DECIDED")
-        .order_by(ReviewTask.created_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    decided_task = _latest_task(item_id, "DECIDED")
     change = _Change(body.decision, body.outcome, body.note, body.reason)
     amended = (
         await session.execute(
@@ -235,6 +220,17 @@ async def decide_group(
             )
         )
     return decided
+
+
+def _latest_task(item_id: str, status: str) -> ScalarSelect[uuid.UUID]:
+    """The id of the item's newest task in `status`, as the sub-select of one UPDATE."""
+    return (
+        select(ReviewTask.id)
+        .where(ReviewTask.item_id == item_id, ReviewTask.status == status)
+        .order_by(ReviewTask.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _task_values(change: _Change, caller: Staff, now: datetime) -> dict[str, Any]:
@@ -366,36 +362,22 @@ def _cusrsp(
     customs_office: str,
 ) -> Response:
     """The officer's decision as a CUSRSP for the item's sender (same item id, its message)."""
-    dedupe_key = f"{task.item_row_id}:officer:{task.version}"
-    meaning = DECISIONS[decision.value]
-    message = CusrspMessage(
-        header=CusrspHeader(
-            message_id="R" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:30],
-            sender_authority=customs_office,
-            recipient_operator=task.sender_operator,
-            prepared_at=now,
-        ),
-        responses=[
-            CusrspResponse(
-                item_id=task.item_id,
-                in_reply_to=item.message_id,
-                decision=decision.value,
-                axis=meaning.axis,
-                processing_indicator=meaning.processing_indicator,
-                decided_at=now,
-                reasons=[OPERATOR_GUIDANCE[decision]],
-            )
-        ],
-    )
-    return Response(
-        dedupe_key=dedupe_key,
-        recipient_operator=task.sender_operator,
+    return cusrsp_row(
+        dedupe_key=f"{task.item_row_id}:officer:{task.version}",
+        customs_office=customs_office,
+        recipient=task.sender_operator,
         item_row_id=task.item_row_id,
         item_id=task.item_id,
         in_reply_to=item.message_id,
-        axis=meaning.axis,
         decision=decision.value,
-        security_decision=None,
-        xml=encode_cusrsp(message).decode("utf-8"),
-        created_at=now,
+        now=now,
+        answers=[
+            answer(
+                task.item_id,
+                item.message_id,
+                decision.value,
+                now,
+                reasons=[OPERATOR_GUIDANCE[decision]],
+            )
+        ],
     )

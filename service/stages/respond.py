@@ -111,30 +111,28 @@ class RespondStage(Stage):
     ) -> Response:
         """One CUSRSP for one answer; a security decision travels first in the same message
         (DESIGN.md §3), so a carrier reads "do not load" before it reads the fiscal outcome."""
-        dedupe_key = f"{body['item_row_id']}:{what}"
         now = datetime.now(UTC)
         parts = [security, decision] if security else [decision]
-        message = CusrspMessage(
-            header=CusrspHeader(
-                message_id="R" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:30],
-                sender_authority=self.settings.customs_office,
-                recipient_operator=body["sender_operator"],
-                prepared_at=now,
-            ),
-            responses=[
-                _answer(body, code, now, findings if code == "REJECTED" else None) for code in parts
-            ],
-        )
-        return Response(
-            dedupe_key=dedupe_key,
-            recipient_operator=body["sender_operator"],
+        return cusrsp_row(
+            dedupe_key=f"{body['item_row_id']}:{what}",
+            customs_office=self.settings.customs_office,
+            recipient=body["sender_operator"],
             item_row_id=uuid.UUID(body["item_row_id"]),
             item_id=body["item_id"],
             in_reply_to=body["message_id"],
-            axis=DECISIONS[decision].axis,
             decision=decision,
-            security_decision=security,
-            xml=encode_cusrsp(message).decode("utf-8"),
+            security=security,
+            now=now,
+            answers=[
+                answer(
+                    body["item_id"],
+                    body["message_id"],
+                    code,
+                    now,
+                    findings=findings if code == "REJECTED" else None,
+                )
+                for code in parts
+            ],
         )
 
     def _emit(self, response: Response) -> Outgoing:
@@ -177,19 +175,65 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _answer(
-    body: dict[str, Any], decision: str, now: datetime, findings: list[Any] | None
+def cusrsp_row(
+    *,
+    dedupe_key: str,
+    customs_office: str,
+    recipient: str,
+    item_row_id: uuid.UUID,
+    item_id: str,
+    in_reply_to: str,
+    decision: str,
+    now: datetime,
+    answers: list[CusrspResponse],
+    security: str | None = None,
+) -> Response:
+    """One CUSRSP message for one item as a `responses` row: the stages' answers and the
+    officers' decisions alike; its MessageId derives from `dedupe_key`, so a re-send is
+    the same message."""
+    message = CusrspMessage(
+        header=CusrspHeader(
+            message_id="R" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:30],
+            sender_authority=customs_office,
+            recipient_operator=recipient,
+            prepared_at=now,
+        ),
+        responses=answers,
+    )
+    return Response(
+        dedupe_key=dedupe_key,
+        recipient_operator=recipient,
+        item_row_id=item_row_id,
+        item_id=item_id,
+        in_reply_to=in_reply_to,
+        axis=DECISIONS[decision].axis,
+        decision=decision,
+        security_decision=security,
+        xml=encode_cusrsp(message).decode("utf-8"),
+        created_at=now,
+    )
+
+
+def answer(
+    item_id: str,
+    in_reply_to: str,
+    decision: str,
+    now: datetime,
+    *,
+    findings: list[Any] | None = None,
+    reasons: list[str] | None = None,
 ) -> CusrspResponse:
+    """One item's answer on one axis; `reasons` default to the decision's GUIDANCE."""
     meaning = DECISIONS[decision]
     guidance = GUIDANCE.get(decision)
     return CusrspResponse(
-        item_id=body["item_id"],
-        in_reply_to=body["message_id"],
+        item_id=item_id,
+        in_reply_to=in_reply_to,
         decision=decision,
         axis=meaning.axis,
         processing_indicator=meaning.processing_indicator,
         decided_at=now,
-        reasons=[guidance] if guidance else [],
+        reasons=reasons if reasons is not None else [guidance] if guidance else [],
         errors=[
             ResponseError(
                 code=f["code"],
