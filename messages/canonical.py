@@ -85,7 +85,12 @@ class Item(_Canonical):
     total_value: Decimal | None = None
     total_value_eur: Decimal | None = None
     total_gross_weight_kg: Decimal | None = None
+    postal_charges: Decimal | None = None
+    postal_charges_currency: str | None = None
     postal_charges_eur: Decimal | None = None
+    insured_value: Decimal | None = None
+    insured_currency: str | None = None
+    insured_value_eur: Decimal | None = None
     invoice_number: str | None = None
     licence_numbers: list[str] = Field(default_factory=list)
     certificate_numbers: list[str] = Field(default_factory=list)
@@ -189,6 +194,7 @@ def to_canonical(
         )
     sender, addressee = _party(declared.sender), _party(declared.addressee)
     charges = declared.postal_charges
+    insured = declared.insured_value
     if isinstance(message, CusitmMessage):
         source: Source = "EXPRESS" if declared.id_type == "HAWB" else "CUSITM"
         recipient = message.header.customs_office
@@ -222,8 +228,15 @@ def to_canonical(
             "total_value": total,
             "total_value_eur": _eur(rates, total, currency, rate_day),
             "total_gross_weight_kg": declared.total_gross_weight,
+            "postal_charges": charges.amount if charges else None,
+            "postal_charges_currency": _code(charges.currency) if charges else None,
             "postal_charges_eur": (
                 _eur(rates, charges.amount, _code(charges.currency), rate_day) if charges else None
+            ),
+            "insured_value": insured.amount if insured else None,
+            "insured_currency": _code(insured.currency) if insured else None,
+            "insured_value_eur": (
+                _eur(rates, insured.amount, _code(insured.currency), rate_day) if insured else None
             ),
             "invoice_number": clean(declared.invoice_number),
             "licence_numbers": [c for x in declared.licence_numbers if (c := clean(x))],

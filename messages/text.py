@@ -56,10 +56,20 @@ def postcode_key(postcode: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", anyascii(postcode).upper())
 
 
+_DIGRAPHS = re.compile(r"(?<=[a-z])(ae|oe|ue)")
+
+
+def person_key(name: str) -> str:
+    """`name_key` that also survives word order and German transliteration:
+    "Müller Anna", "Anna Mueller" and "anna muller" share it."""
+    words = (_DIGRAPHS.sub(lambda m: m.group(1)[0], w) for w in name_key(name).split(" "))
+    return " ".join(sorted(w for w in words if w))
+
+
 def party_key(
     name: str | None, postcode: str | None, country: str | None, lines: list[str] | None = None
 ) -> str:
-    """Stable hash of normalised name + postcode (or address lines) + country."""
+    """Stable hash of the person key of the name + postcode (or address lines) + country."""
     place = postcode_key(postcode) if postcode else fold(" ".join(lines or []))
-    material = "|".join((name_key(name or ""), place, (country or "").upper()))
+    material = "|".join((person_key(name or ""), place, (country or "").upper()))
     return hashlib.blake2b(material.encode("utf-8"), digest_size=16).hexdigest()

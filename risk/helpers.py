@@ -17,7 +17,15 @@ from typing import Any
 from messages.canonical import Item, Line, PartyRecord
 from risk.fields import Kind
 from risk.lists import KeywordChapters, ListKind, WordMatcher
-from risk.state import Reference, RiskState, event_time, pair_key
+from risk.matcher import Match
+from risk.state import (
+    Reference,
+    RiskState,
+    event_time,
+    gift_sender_key,
+    invoice_key,
+    pair_key,
+)
 from risk.watchlist import WatchHit, Watchlist
 
 DEFAULT_WATCHLIST_SCORE = 80.0
@@ -75,6 +83,37 @@ def window_value_eur(state: RiskState, item: Item, key: str | None, hours: float
     return state.window(key, event_time(item), hours)[1]
 
 
+def linked_count(state: RiskState, item: Item, days: float) -> int:
+    """Items to this person (name variants at one door) from a linked sender within `days`."""
+    return state.linked(item, days * 24).count
+
+
+def linked_value_eur(state: RiskState, item: Item, days: float) -> Decimal:
+    return state.linked(item, days * 24).value_eur
+
+
+def linked_evidence(state: RiskState, item: Item, days: float) -> str:
+    """What links the items of `linked_count`: the addressee's spellings, the sender links."""
+    return state.linked(item, days * 24).evidence
+
+
+def linked_disguised(state: RiskState, item: Item, days: float) -> bool:
+    """The linked items vary the addressee's spelling or the sender's name: a split that hides."""
+    return state.linked(item, days * 24).disguised
+
+
+def invoice_count(state: RiskState, item: Item, days: float) -> int:
+    """Items declaring this item's invoice number within `days` (0 without one)."""
+    key = invoice_key(item)
+    return state.window(key, event_time(item), days * 24)[0] if key else 0
+
+
+def gift_count(state: RiskState, item: Item, days: float) -> int:
+    """Gifts from this item's sender within `days` (0 when the item is no gift)."""
+    key = gift_sender_key(item)
+    return state.window(key, event_time(item), days * 24)[0] if key else 0
+
+
 #: "Unknown" for ratios: every comparison with NaN is false, so a rule without data stays quiet.
 UNKNOWN = float("nan")
 
@@ -125,6 +164,15 @@ _SCREEN_CACHE = 50_000
 
 def bind_matches(matcher: WordMatcher) -> Callable[[str | None], bool]:
     return matcher.matches
+
+
+def bind_matched(matcher: WordMatcher) -> Callable[[str | None], Match | None]:
+    """For reasons: which term a text was read as, and how ("'R0lex' read as 'rolex'")."""
+    return matcher.find_match
+
+
+def bind_only_words(matcher: WordMatcher) -> Callable[[str | None], bool]:
+    return matcher.covers
 
 
 def bind_watchlist(watchlist: Watchlist) -> Callable[..., WatchHit | None]:
@@ -179,6 +227,8 @@ def bind_country_risk(weights: dict[str, float]) -> Callable[[str | None], float
 #: Binders for list-taking helpers: list object -> callable with the list argument removed.
 BINDERS: dict[str, Callable[[Any], Callable[..., Any]]] = {
     "matches": bind_matches,
+    "matched": bind_matched,
+    "only_words": bind_only_words,
     "watchlist": bind_watchlist,
     "hs_mismatch": bind_hs_mismatch,
     "hs_expected": bind_hs_expected,
@@ -205,6 +255,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "value_per_kg_ratio": value_per_kg_ratio,
     "value_per_unit_ratio": value_per_unit_ratio,
     "value_per_unit_low_ratio": value_per_unit_low_ratio,
+    "linked_count": linked_count,
+    "linked_value_eur": linked_value_eur,
+    "linked_evidence": linked_evidence,
+    "linked_disguised": linked_disguised,
+    "invoice_count": invoice_count,
+    "gift_count": gift_count,
 }
 
 HELPERS: dict[str, HelperSpec] = {
@@ -226,6 +282,10 @@ HELPERS: dict[str, HelperSpec] = {
         HelperSpec("hs_in", 'hs_in(l.hs_code, "8507", "850650", ...)', 2, None, "bool"),
         HelperSpec("matches", 'matches(text, "list_name")', 2, 2, "bool", list_arg=1,
                    list_kind="words"),
+        HelperSpec("matched", 'matched(text, "list_name")', 2, 2, "any", list_arg=1,
+                   list_kind="words"),
+        HelperSpec("only_words", 'only_words(text, "list_name")', 2, 2, "bool", list_arg=1,
+                   list_kind="words"),
         HelperSpec("watchlist", 'watchlist(item.sender, "list_name", min_score=80)', 2, 2,
                    "watch", list_arg=1, list_kind="parties",
                    keywords=frozenset({"min_score"})),
@@ -245,5 +305,11 @@ HELPERS: dict[str, HelperSpec] = {
                    stateful=True),
         HelperSpec("value_per_unit_low_ratio", "value_per_unit_low_ratio(l)", 1, 1, "num",
                    stateful=True),
+        HelperSpec("linked_count", "linked_count(days)", 1, 1, "num", stateful=True),
+        HelperSpec("linked_value_eur", "linked_value_eur(days)", 1, 1, "num", stateful=True),
+        HelperSpec("linked_evidence", "linked_evidence(days)", 1, 1, "str", stateful=True),
+        HelperSpec("linked_disguised", "linked_disguised(days)", 1, 1, "bool", stateful=True),
+        HelperSpec("invoice_count", "invoice_count(days)", 1, 1, "num", stateful=True),
+        HelperSpec("gift_count", "gift_count(days)", 1, 1, "num", stateful=True),
     )
 }  # fmt: skip

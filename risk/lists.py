@@ -10,62 +10,70 @@ A ruleset's `lists:` section holds four shapes, told apart by their content:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
-from messages.text import fold
+from risk.context import CONTEXT_KINDS
+from risk.matcher import TermMatcher
 from risk.watchlist import Watchlist, WatchlistEntry
+from risk.wordlists import contexts, goods_keywords, ordinary_words, packaged, packaged_names
 
 ListKind = Literal["words", "weights", "keyword_map", "parties"]
 
 
-@lru_cache(maxsize=65_536)
-def folded(text: str) -> str:
-    """`messages.text.fold`, cached: descriptions and names repeat across items."""
-    return fold(text)
-
-
 #: Texts remembered per matcher before the memory is dropped and rebuilt.
 _MATCH_CACHE = 20_000
+#: Keys a word list may have when written as a mapping.
+WORD_SPEC_KEYS = frozenset({"include", "terms", "context", "unless", "fuzzy", "source"})
+#: The key of a keyword map that adds the packaged translations of its keywords.
+TRANSLATIONS_KEY = "_include"
+
+#: A word list as the rules use it: phrase contexts applied, misspellings read.
+WordMatcher = TermMatcher
 
 
-class WordMatcher:
-    """Word-boundary, case- and accent-insensitive match of any term of a list."""
+def word_spec_problem(value: dict[str, object]) -> str | None:
+    """Why a word-list mapping cannot be compiled, or None."""
+    unknown = set(value) - WORD_SPEC_KEYS
+    if unknown:
+        return f"unknown key(s) {sorted(unknown)}; a word list takes {sorted(WORD_SPEC_KEYS)}"
+    for key in ("include", "terms", "context", "unless"):
+        entries = value.get(key, [])
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            return f"{key!r} must be a list of strings"
+    includes: list[str] = value.get("include", [])  # type: ignore[assignment]
+    kinds: list[str] = value.get("context", [])  # type: ignore[assignment]
+    for name in includes:
+        try:
+            packaged(str(name))
+        except KeyError:
+            return f"no packaged word list {name!r} (there are: {', '.join(packaged_names())})"
+    for kind in kinds:
+        if kind not in CONTEXT_KINDS:
+            return f"unknown context {kind!r}; contexts are {', '.join(CONTEXT_KINDS)}"
+    if not isinstance(value.get("fuzzy", True), bool):
+        return "'fuzzy' must be true or false"
+    return None
 
-    __slots__ = ("_cache", "_pattern", "terms")
 
-    def __init__(self, terms: list[str]) -> None:
-        # Descriptions repeat (the same goods ship daily), and several rules ask
-        # about the same text: remember answers, bounded.
-        self._cache: dict[str, bool] = {}
-        self.terms = tuple(dict.fromkeys(t for term in terms if (t := fold(term))))
-        alternatives = "|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))
-        self._pattern = re.compile(rf"\b(?:{alternatives})\b") if self.terms else None
-
-    def find(self, text: str | None) -> str | None:
-        """The first list term found in `text` (folded), or None."""
-        if not text or self._pattern is None:
-            return None
-        found = self._pattern.search(folded(text))
-        return found.group(0) if found else None
-
-    def find_all(self, text: str | None) -> list[str]:
-        if not text or self._pattern is None:
-            return []
-        return self._pattern.findall(folded(text))
-
-    def matches(self, text: str | None) -> bool:
-        if not text:
-            return False
-        cache = self._cache
-        known = cache.get(text)
-        if known is None:
-            if len(cache) >= _MATCH_CACHE:
-                cache.clear()
-            known = cache[text] = self.find(text) is not None
-        return known
+def word_matcher(value: list[str] | dict[str, Any]) -> TermMatcher:
+    """Compile a word list: a plain list (every context, misspellings read) or a mapping
+    with packaged lists to include, own terms, contexts, exceptions and fuzziness."""
+    if isinstance(value, list):
+        spec: dict[str, Any] = {"terms": value, "context": list(CONTEXT_KINDS)}
+    else:
+        spec = value
+    terms = [str(t) for t in spec.get("terms", [])]
+    for name in spec.get("include", []):
+        terms += packaged(str(name)).terms
+    return TermMatcher(
+        terms,
+        contexts=contexts(),
+        kinds=frozenset(spec.get("context", CONTEXT_KINDS)),
+        unless=[str(u) for u in spec.get("unless", [])],
+        fuzzy=bool(spec.get("fuzzy", True)),
+        ordinary=ordinary_words(),
+    )
 
 
 class KeywordChapters:
@@ -74,8 +82,24 @@ class KeywordChapters:
     __slots__ = ("_cache", "_chapters", "_matcher")
 
     def __init__(self, mapping: dict[str, list[str]]) -> None:
-        self._chapters = {fold(k): tuple(str(c) for c in v) for k, v in mapping.items()}
-        self._matcher = WordMatcher(list(mapping))
+        chapters = {
+            k: tuple(str(c) for c in v) for k, v in mapping.items() if k != TRANSLATIONS_KEY
+        }
+        if mapping.get(TRANSLATIONS_KEY):
+            # Goods words of other languages imply what their English keyword implies.
+            translated = goods_keywords()
+            for keyword, implied in list(chapters.items()):
+                for word in translated.get(keyword, ()):
+                    chapters.setdefault(word, implied)
+        self._chapters = chapters
+        # A keyword in "case for tablet computer" or "without cable" is not the goods;
+        # goods words are not read as misspellings (a "skirt" is no "shirt").
+        self._matcher = TermMatcher(
+            list(chapters),
+            contexts=contexts(),
+            kinds=frozenset({"negation", "compatibility"}),
+            fuzzy=False,
+        )
         self._cache: dict[str, tuple[str, ...]] = {}
 
     def expected(self, text: str | None) -> tuple[str, ...]:
@@ -128,6 +152,13 @@ class CompiledLists:
 
 def list_kind(value: object) -> ListKind | str:
     """The kind of a raw YAML list, or a message saying why it has none."""
+    if (
+        isinstance(value, dict)
+        and value
+        and set(value) <= WORD_SPEC_KEYS
+        and ("include" in value or "terms" in value)
+    ):
+        return word_spec_problem(value) or "words"
     if isinstance(value, list):
         if all(isinstance(v, str) for v in value):
             return "words"
@@ -154,8 +185,8 @@ def compile_lists(raw: dict[str, object]) -> CompiledLists:
     for name, value in raw.items():
         kind = list_kind(value)
         if kind == "words":
-            assert isinstance(value, list)
-            words[name] = WordMatcher(value)
+            assert isinstance(value, list | dict)
+            words[name] = word_matcher(value)
         elif kind == "weights":
             assert isinstance(value, dict)
             weights[name] = {str(k).upper(): float(v) for k, v in value.items()}

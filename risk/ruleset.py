@@ -108,7 +108,8 @@ def _positions(node: yaml.Node, lines: list[str]) -> dict[str, Position]:
 
 def read_yaml(text: str) -> tuple[Any, SourceMap]:
     """Safe-load YAML and record positions of rules and their fields."""
-    loader = yaml.SafeLoader(text)
+    # libyaml: the same nodes and marks, several times faster on a large ruleset.
+    loader = yaml.CSafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:

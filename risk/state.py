@@ -21,6 +21,8 @@ from importlib import resources
 from typing import Protocol
 
 from messages.canonical import Item
+from messages.text import fold
+from risk.parties import Link, link_record, parse_link, same_person, sender_evidence
 
 #: Entries older than this (behind the newest event seen) are forgotten: memory stays flat.
 DEFAULT_RETENTION = timedelta(days=7)
@@ -83,15 +85,60 @@ class RiskState(Protocol):
         """Reference values for the HS subheading and origin, falling back to the subheading
         from any origin, then the heading (4 digits) with and without origin."""
 
+    def linked(self, item: Item, hours: float) -> LinkedWindow:
+        """Items within `hours` of `item` to the same person (name variants at one door)
+        from a linked sender (same key, warehouse or phone), the item itself included."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedWindow:
+    """A party window with the evidence that links its items, for the hit's reason."""
+
+    count: int
+    value_eur: Decimal
+    names: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+
+    @property
+    def disguised(self) -> bool:
+        """The parts hide their link: the addressee spelt several ways, or senders that
+        share only a warehouse or a phone."""
+        return len(self.names) > 1 or any(link != "same sender" for link in self.links)
+
+    @property
+    def evidence(self) -> str:
+        names = " / ".join(repr(n) for n in self.names)
+        how = ", ".join(self.links) or "same sender"
+        return f"addressee written {names}; {how}" if len(self.names) > 1 else how
+
+
+NO_LINKS = LinkedWindow(0, Decimal(0))
+
 
 def pair_key(sender_key: str | None, addressee_key: str | None) -> str:
     """One sender to one addressee: the key of a split order."""
     return f"{sender_key}>{addressee_key}"
 
 
-def window_keys(item: Item) -> tuple[str, str, str]:
-    """The keys an item is counted under: its addressee, its sender, and the pair."""
-    return (item.addressee_key, item.sender_key, pair_key(item.sender_key, item.addressee_key))
+def invoice_key(item: Item) -> str | None:
+    """One invoice number, however it is written: parcels of one sale share it."""
+    folded = fold(item.invoice_number).replace(" ", "") if item.invoice_number else ""
+    return f"I|{folded}" if len(folded) >= 4 else None
+
+
+def gift_sender_key(item: Item) -> str | None:
+    """The gifts of one sender: many gifts from one sender are a shop's sales."""
+    return f"G|{item.sender_key}" if item.category == "GIFT" else None
+
+
+def window_keys(item: Item) -> tuple[str, ...]:
+    """The keys an item is counted under: its addressee, its sender, the pair, its party
+    links (risk.parties), its invoice and, for a gift, its sender's gifts."""
+    keys = [item.addressee_key, item.sender_key, pair_key(item.sender_key, item.addressee_key)]
+    for extra in (link_record(item), invoice_key(item), gift_sender_key(item)):
+        if extra is not None:
+            keys.append(extra)
+    return tuple(keys)
 
 
 def event_time(item: Item) -> datetime:
@@ -186,6 +233,8 @@ class InMemoryState:
             0.0,
             (0, _ZERO),
         )
+        #: Address block -> the link records seen there (risk.parties).
+        self._blocks: dict[str, dict[str, Link]] = {}
 
     def observe(self, item: Item) -> None:
         at = event_time(item).timestamp()
@@ -201,6 +250,9 @@ class InMemoryState:
         entries = self._by_key.get(key)
         if entries is None:
             entries = self._by_key[key] = {}
+            link = parse_link(key)
+            if link is not None:
+                self._blocks.setdefault(link.block, {})[key] = link
         entries[item_id] = (at, value)
         self._arrivals.append((at, key, item_id))
         self._last_window = ("", 0.0, 0.0, (0, _ZERO))
@@ -262,6 +314,40 @@ class InMemoryState:
             result = (count, total)
         self._last_window = (key, moment, hours, result)
         return result
+
+    def linked(self, item: Item, hours: float) -> LinkedWindow:
+        record = link_record(item)
+        mine = parse_link(record) if record is not None else None
+        if mine is None:
+            return NO_LINKS
+        block = self._blocks.get(mine.block)
+        if not block:
+            return NO_LINKS
+        moment = event_time(item).timestamp()
+        low, high = moment - hours * 3600.0, moment + hours * 3600.0
+        count, total = 0, _ZERO
+        names: dict[str, None] = {}
+        links: dict[str, None] = {}
+        for key, link in list(block.items()):
+            entries = self._by_key.get(key)
+            if entries is None:
+                del block[key]  # forgotten: every item of that record left the retention
+                continue
+            if link.names != mine.names and not same_person(link.names, mine.names):
+                continue
+            how = sender_evidence(mine.senders, link.senders)
+            if how is None:
+                continue
+            seen = 0
+            for when, value in entries.values():
+                if low <= when <= high:
+                    seen += 1
+                    total += value
+            if seen:
+                count += seen
+                names[" ".join(link.names)] = None
+                links[how] = None
+        return LinkedWindow(count, total, tuple(names), tuple(links))
 
     def reference(self, hs_code: str, origin: str | None) -> Reference | None:
         # Several rules ask about the same goods; answers change only when a median is

@@ -5,7 +5,8 @@ Realistic traffic needs descriptions a marketplace seller would type, an HS
 defect, not clean data), plausible unit prices and weights (so value-per-kg
 rules see a believable distribution) and the countries such goods usually
 come from. Clean goods carry no risk signal of their own: no brand names,
-nothing posts refuse (loose lithium cells, power banks, vapes), and no goods of
+nothing posts refuse (loose lithium cells, power banks, vapes, alcohol-based
+perfume), and no goods of
 the headings counterfeiters favour (shoes, bags, jewellery, watches, perfume,
 audio) at under 3 EUR a unit (prices start at 4 EUR there, so a shop's 3.99 is
 the lowest); those belong to the risk scenarios (scenario_goods.py).
@@ -99,8 +100,11 @@ _ROWS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
     ("cosmetics", "Sheet face masks, pack of 10", "330499", "5", "25", "0.20", "0.30", "KR CN"),
     ("cosmetics", "Matte lipstick", "330410", "3", "30", "0.02", "0.05", "CN FR KR"),
     ("cosmetics", "Eye shadow palette", "330420", "5", "40", "0.05", "0.15", "CN KR US"),
-    ("cosmetics", "Nail polish set", "330430", "5", "25", "0.10", "0.30", "CN US"),
-    ("cosmetics", "Eau de parfum 50 ml", "330300", "20", "120", "0.15", "0.30", "FR IT AE"),
+    # Not nail polish: a flammable liquid (UN 1263) many posts refuse in air mail.
+    ("cosmetics", "Manicure tool set", "821420", "5", "25", "0.10", "0.30", "CN DE"),
+    # Not eau de parfum: alcohol-based perfume is a flammable liquid (UN 1266, ICAO TI),
+    # refused in air mail; a solid balm under the same heading is not.
+    ("cosmetics", "Solid perfume balm 15 g", "330300", "10", "35", "0.02", "0.05", "FR GB US"),
     ("cosmetics", "Shampoo 400 ml", "330510", "3", "15", "0.40", "0.50", "FR DE JP"),
     ("cosmetics", "Argan hair oil serum", "330590", "5", "25", "0.10", "0.20", "MA FR CN"),
     ("cosmetics", "Makeup brush set", "960330", "5", "30", "0.10", "0.30", "CN"),

@@ -33,6 +33,9 @@ class Label:
 
     `scenario` names the risk scenario an item carries (scenarios.py), None for
     clean and defective items; `expected` is then the warnings it must raise.
+    `variant` names a scenario's family ("plain", "misspelt", "held_out", ...;
+    variants.py), or a clean trap's kind ("trap_colour", ...): detection is
+    scored per family, and traps count false positives a keyword rule makes.
     """
 
     file: str
@@ -42,6 +45,7 @@ class Label:
     defect: str | None
     expected: tuple[str, ...]
     scenario: str | None = None
+    variant: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +56,7 @@ class Label:
             "defect": self.defect,
             "expected": list(self.expected),
             "scenario": self.scenario,
+            "variant": self.variant,
         }
 
     def to_json(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from adapters.generator.catalogue import Product
@@ -41,6 +41,10 @@ class Scene:
     draw: Callable[[str | None], DeclaredItem]
     seller: Callable[[], Party]
     buyer: Callable[[], Party]
+    #: The earliest posting time still inside the pre-loading limit at base time (None:
+    #: unknown, parts then stay within SPLIT_SPREAD), and a new private sender in `origin`.
+    earliest: datetime | None = None
+    person: Callable[[], Party] | None = None
 
     @property
     def express(self) -> bool:
@@ -129,6 +133,39 @@ def _as_parcel(item: DeclaredItem) -> DeclaredItem:
     return item.model_copy(
         update={"mail_class": "C", "item_id": service + item_id[2:] if service else item.item_id}
     )
+
+
+def listed_sale(
+    scene: Scene,
+    rng: random.Random,
+    pick: Callable[[random.Random], Product],
+    *,
+    cover: float,
+    catalogue: Sequence[Product],
+) -> DeclaredItem:
+    """A sale of one `pick`ed product, sometimes alongside an ordinary catalogue line as cover."""
+    item = scene.draw("SALE_OF_GOODS")
+    product = pick(rng)
+    quantity = rng.choices((1, 2, 3), weights=(70, 20, 10))[0]
+    unit = unit_price(rng, *product.value_eur)
+    pieces = [goods_line(rng, scene, product, quantity, unit * quantity)]
+    if rng.random() < cover:
+        ordinary = rng.choice(catalogue)
+        pieces.append(goods_line(rng, scene, ordinary, 1, unit_price(rng, *ordinary.value_eur)))
+        rng.shuffle(pieces)
+    return regoods(item, pieces, scene)
+
+
+def spread_posting(
+    rng: random.Random, scene: Scene, posted: datetime, longest: timedelta
+) -> datetime:
+    """A posting time up to `longest` before the message is prepared, never earlier than
+    the pre-loading limit allows (`scene.earliest`), so a spread part is not LATE_DATA."""
+    latest = scene.prepared_at - timedelta(hours=1)
+    earliest = scene.earliest or posted - timedelta(hours=2)
+    low = max(earliest, latest - longest)
+    seconds = max(int((latest - low).total_seconds()), 1)
+    return (low + timedelta(seconds=rng.randrange(seconds))).astimezone(posted.tzinfo)
 
 
 def with_piece(item: DeclaredItem, position: int, **changes: object) -> DeclaredItem:

@@ -25,6 +25,12 @@ the risk engine's rules are tagged with them. Public sources per class:
   goods re-routed via transit countries.
 * late_data: the 72 h pre-loading rule of the rulebook (LATE_DATA).
 * data_quality: E.123 phones and totals that disagree with their lines.
+* category_abuse: UPU Convention art. 20 and Letter Post Regulations (CN 22 up
+  to 300 SDR, item categories), EU VAT e-commerce rules on private imports of
+  medicines; goods declared as DOCUMENTS or "Medicine" to escape a look.
+
+Most classes also have adversarial variant families (variants.py) and some a
+held-out one (held_out.py); every draw's label names its family.
 """
 
 from __future__ import annotations
@@ -38,12 +44,14 @@ from decimal import ROUND_DOWN, Decimal
 
 from adapters.generator.catalogue import CATALOGUE, Product
 from adapters.generator.geography import EU_DESTINATIONS
+from adapters.generator.held_out import HELD_OUT
 from adapters.generator.parties import e123_phone
 from adapters.generator.scenario_base import (
     CENT,
     Scene,
     few_eur_off,
     goods_line,
+    listed_sale,
     national_phone,
     regoods,
     unit_price,
@@ -61,6 +69,14 @@ from adapters.generator.scenario_goods import (
     WILDLIFE_GOODS,
 )
 from adapters.generator.scenario_parties import transit_trader, watchlist_party, with_legal_form
+from adapters.generator.variants import (
+    FAMILIES,
+    HELD_OUT_FAMILY,
+    NO_PLAIN,
+    PLAIN,
+    TRAP_RATE,
+    stage_trap,
+)
 from adapters.generator.watchlist import WATCHLIST
 from messages.findings import Code
 from messages.models import DeclaredItem, Party
@@ -79,11 +95,14 @@ _THRESHOLD_GOODS = tuple(p for p in CATALOGUE if p.value_eur[0] >= 40)
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """The items of one scenario draw (3-5 for splitting) and the warning codes each raises."""
+    """The items of one scenario draw (3-5 for splitting) and the warning codes each raises;
+    `variant` is its family ("plain", "misspelt", ...). A clean trap has `scenario` None
+    and a `trap_*` variant (staged, so it gets no defect)."""
 
-    scenario: str
+    scenario: str | None
     items: tuple[DeclaredItem, ...]
     expected: tuple[str, ...]
+    variant: str | None = None
 
 
 Make = Callable[[Scene, random.Random], tuple[list[DeclaredItem], frozenset[Code]]]
@@ -126,10 +145,43 @@ class ScenarioPlanner:
     def wants(self, rng: random.Random) -> bool:
         return self.enabled and rng.random() < self.rate
 
+    def wants_trap(self, rng: random.Random) -> bool:
+        """About TRAP_RATE of the clean draws become traps; never when disabled."""
+        return self.enabled and rng.random() < TRAP_RATE
+
     def stage(self, scene: Scene, rng: random.Random) -> Staged:
         scenario = rng.choice([s for s in SCENARIOS.values() if s.applies(scene)])
-        items, expected = scenario.make(scene, rng)
-        return Staged(scenario.name, tuple(items), tuple(sorted(c.value for c in expected)))
+        family = pick_family(scenario.name, scene, rng)
+        if family == PLAIN:
+            items, expected = scenario.make(scene, rng)
+        elif family == HELD_OUT_FAMILY:
+            items, expected = HELD_OUT[scenario.name](scene, rng)
+        else:
+            chosen = next(f for f in FAMILIES[scenario.name] if f.name == family)
+            items, expected = chosen.make(scene, rng)
+        codes = tuple(sorted(c.value for c in expected))
+        return Staged(scenario.name, tuple(items), codes, family)
+
+    def trap(self, scene: Scene, rng: random.Random) -> Staged:
+        """A clean item (or two) that a naive keyword or party rule would flag."""
+        kind, items = stage_trap(scene, rng)
+        return Staged(None, tuple(items), (), kind)
+
+
+def pick_family(name: str, scene: Scene, rng: random.Random) -> str:
+    """About 40 % plain, 50 % one of the class's families that fit the scene, 10 %
+    held-out where the class has one (plain takes the held-out share otherwise)."""
+    families = [f.name for f in FAMILIES.get(name, ()) if f.fits(scene)]
+    if name in NO_PLAIN:
+        return rng.choice(families)
+    if not families and name not in HELD_OUT:
+        return PLAIN
+    draw = rng.random()
+    if name in HELD_OUT and draw < 0.1:
+        return HELD_OUT_FAMILY
+    if draw < 0.5 or not families:
+        return PLAIN
+    return rng.choice(families)
 
 
 # ---------------------------------------------------------------- value fraud
@@ -250,16 +302,7 @@ def _listed(
     scene: Scene, rng: random.Random, goods: Sequence[Product], *, cover: float
 ) -> DeclaredItem:
     """A sale of one of `goods`, sometimes alongside an ordinary catalogue line as cover."""
-    item = scene.draw("SALE_OF_GOODS")
-    product = rng.choice(goods)
-    quantity = rng.choices((1, 2, 3), weights=(70, 20, 10))[0]
-    unit = unit_price(rng, *product.value_eur)
-    pieces = [goods_line(rng, scene, product, quantity, unit * quantity)]
-    if rng.random() < cover:
-        ordinary = rng.choice(CATALOGUE)
-        pieces.append(goods_line(rng, scene, ordinary, 1, unit_price(rng, *ordinary.value_eur)))
-        rng.shuffle(pieces)
-    return regoods(item, pieces, scene)
+    return listed_sale(scene, rng, lambda r: r.choice(goods), cover=cover, catalogue=CATALOGUE)
 
 
 @_register("dangerous_goods")
@@ -359,3 +402,12 @@ def _data_quality(scene: Scene, rng: random.Random) -> tuple[list[DeclaredItem],
             }
         )
     ], frozenset({Code.PHONE_FORMAT, Code.TOTAL_VALUE_MISMATCH})
+
+
+# ---------------------------------------------------------------- declared categories
+
+
+@_register("category_abuse")
+def _no_plain(scene: Scene, rng: random.Random) -> tuple[list[DeclaredItem], frozenset[Code]]:
+    """Every category_abuse draw is one of its families (variants.py)."""
+    raise AssertionError("category_abuse has no plain family")  # pragma: no cover

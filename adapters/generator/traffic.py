@@ -11,7 +11,9 @@ message but late enough to be inside the 72 h pre-loading limit, and expected
 arrivals come after base time, so data received within `FRESH_FOR` of base
 time is not LATE_DATA unless labelled so (a defect or the late_data scenario).
 With `scenarios`, some item draws become labelled risk scenarios (scenarios.py)
-instead of clean items; without, the rng is consumed exactly as before. Clean
+instead of clean items, each of a variant family (variants.py), and about 3 %
+of the clean draws become clean traps (`trap_*`); without, the rng is consumed
+exactly as before. Clean
 items carry no scenario's signal (items.py, parties.py): a run lies within
 the risk windows, so a clean buyer gets at most two parcels in it.
 """
@@ -312,6 +314,13 @@ class _Run:
                 items += case.items
                 staged += [case] * len(case.items)
                 continue
+            if self.scenarios.wants_trap(self.rng):
+                room = size - len(items)
+                scene = self._scene(kind, item_origin, destination, prepared, room, departure)
+                case = self.scenarios.trap(scene, self.rng)
+                items += case.items
+                staged += [case] * len(case.items)
+                continue
             posted = departure if departure is not None else self._posted_before(prepared)
             items.append(
                 self._item(item_origin, destination, posted, express=departure is not None)
@@ -345,6 +354,8 @@ class _Run:
             draw=draw,
             seller=lambda: self.sellers.pick(origin, self.rng),
             buyer=lambda: self.party_factory.person(destination, self.rng),
+            earliest=self.earliest_posting,
+            person=lambda: self.party_factory.person(origin, self.rng),
         )
 
     def _defects(
@@ -553,6 +564,7 @@ def _item_label(
         defect=None if injection is None else injection.defect.value,
         expected=expected,
         scenario=None if case is None else case.scenario,
+        variant=None if case is None else case.variant,
     )
 
 

@@ -8,6 +8,12 @@ its class. Precision is the share of items detected as C that are
 labelled C; recall is the share of items labelled C (and accepted by
 validation) that are detected as C. The false-positive rate is the share of
 clean items (no scenario, no defect) that are flagged at all.
+
+Labels name a variant family too (plain, misspelt, language, ...; clean
+false-positive traps are `trap_*`). Scores are kept per group as well:
+`plain`, `adversarial` (every other family, traps included: a trap that is
+flagged counts against the precision of the class it was flagged as) and
+`held_out`, the family no rule was written against: the honest figure.
 """
 
 from __future__ import annotations
@@ -39,9 +45,24 @@ class ClassScore:
         return self.true_positives / self.labelled if self.labelled else None
 
 
+GROUPS = ("plain", "adversarial", "held_out")
+
+
+def variant_group(variant: str | None) -> str:
+    if variant in (None, "plain"):
+        return "plain"
+    return "held_out" if variant == "held_out" else "adversarial"
+
+
 @dataclass
 class Evaluation:
     classes: dict[str, ClassScore] = field(default_factory=dict)
+    #: The same scores per variant group (plain, adversarial, held_out).
+    groups: dict[str, dict[str, ClassScore]] = field(default_factory=dict)
+    #: Per variant family (scenario items): (labelled, detected as their class).
+    variants: dict[str, ClassScore] = field(default_factory=dict)
+    #: Clean trap families: (items, flagged).
+    traps: dict[str, list[int]] = field(default_factory=dict)
     clean_items: int = 0
     clean_flagged: int = 0
     items: int = 0
@@ -62,17 +83,27 @@ class Evaluation:
             "clean_flagged": self.clean_flagged,
             "false_positive_rate": round(self.false_positive_rate, 4),
             "seconds": round(self.seconds, 2),
-            "classes": {
-                name: {
-                    "labelled": score.labelled,
-                    "detected": score.detected,
-                    "true_positives": score.true_positives,
-                    "precision": None if score.precision is None else round(score.precision, 4),
-                    "recall": None if score.recall is None else round(score.recall, 4),
-                }
-                for name, score in sorted(self.classes.items())
+            "classes": _scores(self.classes),
+            "groups": {group: _scores(scores) for group, scores in sorted(self.groups.items())},
+            "variants": _scores(self.variants),
+            "traps": {
+                name: {"items": items, "flagged": flagged}
+                for name, (items, flagged) in sorted(self.traps.items())
             },
         }
+
+
+def _scores(scores: dict[str, ClassScore]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {
+            "labelled": score.labelled,
+            "detected": score.detected,
+            "true_positives": score.true_positives,
+            "precision": None if score.precision is None else round(score.precision, 4),
+            "recall": None if score.recall is None else round(score.recall, 4),
+        }
+        for name, score in sorted(scores.items())
+    }
 
 
 def _detected_classes(assessment: Assessment, first_band: int) -> tuple[str, ...]:
@@ -115,6 +146,8 @@ def evaluate_directory(root: Path, ruleset: Ruleset) -> Evaluation:
         for assessed in assess_check(file, check, engine, state):
             label = labels.get((file, assessed.item_id or ""), {})
             scenario: str | None = label.get("scenario")
+            variant: str | None = label.get("variant")
+            group = result.groups.setdefault(variant_group(variant), {})
             result.items += 1
             if assessed.assessment is None:
                 result.rejected += 1
@@ -125,14 +158,26 @@ def evaluate_directory(root: Path, ruleset: Ruleset) -> Evaluation:
             if scenario is not None:
                 classes.add(scenario)
                 result.classes.setdefault(scenario, ClassScore()).labelled += 1
+                group.setdefault(scenario, ClassScore()).labelled += 1
+                family = result.variants.setdefault(
+                    f"{scenario}/{variant or 'plain'}", ClassScore()
+                )
+                family.labelled += 1
+                family.detected += scenario in detected
+                family.true_positives += scenario in detected
             for tag in detected:
-                score = result.classes.setdefault(tag, ClassScore())
-                score.detected += 1
-                if tag == scenario:
-                    score.true_positives += 1
+                for scores in (result.classes, group):
+                    score = scores.setdefault(tag, ClassScore())
+                    score.detected += 1
+                    if tag == scenario:
+                        score.true_positives += 1
             if scenario is None and label.get("defect") is None:
                 result.clean_items += 1
                 result.clean_flagged += flagged
+                if variant is not None:
+                    trap = result.traps.setdefault(variant, [0, 0])
+                    trap[0] += 1
+                    trap[1] += flagged
             if (scenario is not None and scenario not in detected) or (
                 detected and scenario not in detected
             ):

@@ -185,7 +185,7 @@ def evaluate(
     json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Precision and recall per scenario class, and false positives on clean items."""
-    from service.cli.evaluation import evaluate_directory
+    from service.cli.evaluation import GROUPS, evaluate_directory
 
     console = _console()
     if not (directory / "labels.jsonl").is_file() or not (directory / "files.jsonl").is_file():
@@ -200,18 +200,38 @@ def evaluate(
         sys.stdout.write(orjson.dumps(result.as_dict()).decode() + "\n")
         return
     table = Table(title=f"{ruleset.name} {ruleset.version} on {directory}")
-    for column in ("class", "labelled", "detected", "true pos.", "precision", "recall"):
-        table.add_column(column, justify="left" if column == "class" else "right")
-    for name, score in sorted(result.classes.items()):
-        table.add_row(
-            name,
-            str(score.labelled),
-            str(score.detected),
-            str(score.true_positives),
-            "-" if score.precision is None else f"{score.precision:.3f}",
-            "-" if score.recall is None else f"{score.recall:.3f}",
-        )
+    table.add_column("class")
+    for group in GROUPS:
+        for column in ("labelled", "precision", "recall"):
+            table.add_column(f"{group}\n{column}", justify="right")
+    for name in sorted(result.classes):
+        row = [name]
+        for group in GROUPS:
+            score = result.groups.get(group, {}).get(name)
+            if score is None or (not score.labelled and not score.detected):
+                row += ["-", "-", "-"]
+                continue
+            row += [
+                str(score.labelled),
+                "-" if score.precision is None else f"{score.precision:.3f}",
+                "-" if score.recall is None else f"{score.recall:.3f}",
+            ]
+        table.add_row(*row)
     console.print(table)
+    families = Table(title="recall per variant family")
+    for column in ("class / family", "labelled", "detected", "recall"):
+        families.add_column(column, justify="left" if column.startswith("class") else "right")
+    for name, score in sorted(result.variants.items()):
+        recall = "-" if score.recall is None else f"{score.recall:.3f}"
+        families.add_row(name, str(score.labelled), str(score.true_positives), recall)
+    console.print(families)
+    if result.traps:
+        traps = Table(title="false-positive traps (clean items)")
+        for column in ("trap", "items", "flagged"):
+            traps.add_column(column, justify="left" if column == "trap" else "right")
+        for name, (items, flagged) in sorted(result.traps.items()):
+            traps.add_row(name, str(items), str(flagged))
+        console.print(traps)
     console.print(
         f"{result.items} items ({result.rejected} rejected by validation) in {result.seconds:.1f} s; "
         f"clean items flagged: {result.clean_flagged} of {result.clean_items} "

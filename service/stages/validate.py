@@ -23,12 +23,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.express.locations import relocate
-from messages.canonical import item_key
+from messages.canonical import PartyRecord, item_key
 from messages.check import MessageCheck, check_message
 from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
 from messages.models import MessageFunction
 from messages.xml import XmlLimits
+from risk.parties import address_block
 from service.db.base import aware
 from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
@@ -221,8 +222,22 @@ class ValidateStage(Stage):
                 "findings": item.findings,
             }
             return Outgoing(topics.rejected, item.item_id.encode(), orjson.dumps(body), headers)
-        key = str(item.canonical.get("addressee_key") or item.item_id).encode()
+        key = _partition_key(item.canonical, item.item_id)
         return Outgoing(topics.validated, key, orjson.dumps(item.canonical), headers)
+
+
+def _partition_key(canonical: dict[str, Any], item_id: str) -> bytes:
+    """The addressee's door (risk.parties.address_block), else its key: every spelling of
+    one addressee lands on one assess partition, so its party windows are whole."""
+    addressee = canonical.get("addressee")
+    if isinstance(addressee, dict):
+        try:
+            block = address_block(PartyRecord.model_validate(addressee))
+        except ValueError:
+            block = None
+        if block is not None:
+            return block.encode()
+    return str(canonical.get("addressee_key") or item_id).encode()
 
 
 def _message_function(check: MessageCheck) -> MessageFunction:

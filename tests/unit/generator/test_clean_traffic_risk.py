@@ -4,7 +4,10 @@ A label "clean" is ground truth for the risk engine as much as for validation:
 a clean item that looks like a planted scenario (a repeat buyer like a split
 order, a gift of several units, a total just under a relief threshold, cheap
 goods of a counterfeit-prone heading) would be a false positive the generator
-made, and the demo's clean items would not come back RELEASE.
+made, and the demo's clean items would not come back RELEASE. Clean traps
+(`trap_*` variants, variants.py) are clean too and must keep out of the
+scenarios' signals, but they are made to trip naive keyword rules: whether the
+ruleset releases them is the risk engine's score, not the generator's.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ def _clean_files() -> list[GeneratedFile]:
 
 
 @pytest.fixture(scope="module")
-def assessed() -> list[tuple[Item, str, str | None, tuple[str, ...]]]:
-    """(item, action, security action, rules hit) of every clean item, assessed in file order."""
+def assessed() -> list[tuple[Item, str, str | None, tuple[str, ...], bool]]:
+    """(item, action, security action, rules hit, is a trap) of every clean item, assessed
+    in file order."""
     engine, state = Engine(default_ruleset()), InMemoryState()
     out = []
     for file in _clean_files():
@@ -51,20 +55,27 @@ def assessed() -> list[tuple[Item, str, str | None, tuple[str, ...]]]:
             assert result.check.item is not None and result.assessment is not None, label
             assessment = result.assessment
             hits = tuple(hit.rule for hit in assessment.hits)
-            out.append((result.check.item, assessment.action, assessment.security_action, hits))
+            trap = label.variant is not None
+            out.append(
+                (result.check.item, assessment.action, assessment.security_action, hits, trap)
+            )
     return out
 
 
 def test_the_default_ruleset_releases_every_clean_item(
-    assessed: list[tuple[Item, str, str | None, tuple[str, ...]]],
+    assessed: list[tuple[Item, str, str | None, tuple[str, ...], bool]],
 ) -> None:
-    assert len(assessed) > 3000
-    held = [(item.item_id, action, security, hits) for item, action, security, hits in assessed]
+    assert len(assessed) > 3000 and any(trap for *_, trap in assessed)
+    held = [
+        (item.item_id, action, security, hits)
+        for item, action, security, hits, trap in assessed
+        if not trap
+    ]
     assert [h for h in held if h[1] != "RELEASE" or h[2] is not None] == []
 
 
 def test_clean_items_keep_out_of_the_scenarios_signals(
-    assessed: list[tuple[Item, str, str | None, tuple[str, ...]]],
+    assessed: list[tuple[Item, str, str | None, tuple[str, ...], bool]],
 ) -> None:
     items = [item for item, *_ in assessed]
     buyers = Counter(item.addressee_key for item in items)

@@ -8,7 +8,9 @@ import pytest
 from adapters.generator import GeneratorOptions, write_traffic
 
 OPTIONS = GeneratorOptions(items=90, seed=4, defects=True, defect_rate=0.3, items_per_message=10)
-LABEL_KEYS = ["file", "message_id", "item_index", "item_id", "defect", "expected", "scenario"]
+LABEL_KEYS = [
+    "file", "message_id", "item_index", "item_id", "defect", "expected", "scenario", "variant",
+]  # fmt: skip
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -51,7 +51,7 @@ from service.cli.main import app
 CLASSES = (
     "undervaluation", "threshold_value", "splitting", "gift_misdeclaration",
     "vague_description", "hs_mismatch", "dangerous_goods", "counterfeit", "wildlife",
-    "opioids", "watchlist", "high_risk_route", "late_data", "data_quality",
+    "opioids", "watchlist", "high_risk_route", "late_data", "data_quality", "category_abuse",
 )  # fmt: skip
 BASE = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 RUN = GeneratorOptions(items=3000, seed=2027, scenarios=True, scenario_rate=0.3, base_time=BASE)
@@ -95,9 +95,10 @@ def seen() -> list[Seen]:
     return out
 
 
-def _of(seen: list[Seen], scenario: str) -> list[Seen]:
-    found = [s for s in seen if s.label.scenario == scenario]
-    assert found, scenario
+def _of(seen: list[Seen], scenario: str, variant: str | None = "plain") -> list[Seen]:
+    """The items of `scenario` (of its `variant` family; None: of every family)."""
+    found = [s for s in seen if s.label.scenario == scenario and variant in (None, s.label.variant)]
+    assert found, (scenario, variant)
     return found
 
 
@@ -135,7 +136,7 @@ def _digest(options: GeneratorOptions) -> str:
 # ---------------------------------------------------------------- the run as a whole
 
 
-def test_the_fourteen_classes_are_registered() -> None:
+def test_the_fifteen_classes_are_registered() -> None:
     assert tuple(SCENARIOS) == CLASSES
 
 
@@ -161,12 +162,16 @@ def test_items_validate_with_exactly_the_expected_warnings(seen: list[Seen]) -> 
 
 
 def test_expected_warnings_per_class(seen: list[Seen]) -> None:
-    expected = {s.label.scenario: s.label.expected for s in seen if s.label.scenario}
+    expected: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for s in seen:
+        if s.label.scenario:
+            expected[s.label.scenario].add(s.label.expected)
     assert expected == {
-        **dict.fromkeys(CLASSES, ()),
-        "vague_description": ("DESCRIPTION_VAGUE",),
-        "late_data": ("LATE_DATA",),
-        "data_quality": ("PHONE_FORMAT", "TOTAL_VALUE_MISMATCH"),
+        **{name: {()} for name in CLASSES},
+        "vague_description": {("DESCRIPTION_VAGUE",)},
+        "late_data": {("LATE_DATA",)},
+        "data_quality": {("PHONE_FORMAT", "TOTAL_VALUE_MISMATCH")},
+        "category_abuse": {(), ("CN22_OVER_LIMIT",)},
     }
 
 
@@ -201,7 +206,7 @@ def test_scenarios_off_is_byte_identical() -> None:
     )
     assert _digest(base) == _digest(off)
     labels = [label for f in generate(base) for label in f.labels]
-    assert all(label.scenario is None for label in labels)
+    assert all(label.scenario is None and label.variant is None for label in labels)
 
 
 def test_rate_is_honoured_roughly() -> None:
