@@ -57,12 +57,23 @@ def postcode_key(postcode: str) -> str:
 
 
 _DIGRAPHS = re.compile(r"(?<=[a-z])(ae|oe|ue)")
+#: Forms of address and degrees: present on one label, absent on the next.
+_TITLES = frozenset(
+    {"herr", "frau", "dr", "mr", "mrs", "ms", "miss", "mx", "prof", "mba", "bsc", "msc", "phd",
+     "dipl", "ing", "sir", "mme", "mlle", "monsieur", "madame", "sr", "sra", "srta", "sig",
+     "sigra", "jr", "dott", "mag", "univ", "llm", "med"}
+)  # fmt: skip
+_DEGREE = re.compile(r"\b(?:b|m)\.\s?(?:sc|a)\b\.?|\bph\.\s?d\b\.?|\bm\.\s?b\.\s?a\b\.?", re.I)
 
 
 def person_key(name: str) -> str:
-    """`name_key` that also survives word order and German transliteration:
-    "Müller Anna", "Anna Mueller" and "anna muller" share it."""
-    words = (_DIGRAPHS.sub(lambda m: m.group(1)[0], w) for w in name_key(name).split(" "))
+    """`name_key` that also survives word order, German transliteration and titles:
+    "Müller Anna", "Dr. Anna Mueller" and "anna muller" share it."""
+    words = (
+        _DIGRAPHS.sub(lambda m: m.group(1)[0], w)
+        for w in name_key(_DEGREE.sub(" ", name)).split(" ")
+        if w not in _TITLES
+    )
     return " ".join(sorted(w for w in words if w))
 
 

@@ -39,14 +39,16 @@ class FuzzyVocabulary:
         self._ordinary = ordinary
         self._cache: dict[str, tuple[str, ...]] = {}
 
-    def near(self, token: str) -> tuple[str, ...]:
-        """List words within the allowed edits of `token` (not `token` itself)."""
+    def near(self, token: str, max_edits: int = 2) -> tuple[str, ...]:
+        """List words within the allowed edits of `token` (not `token` itself), at most
+        `max_edits` (two words read as one get one: "disposable face" is no "vape")."""
         cache = self._cache
-        known = cache.get(token)
+        key = token if max_edits >= 2 else f"{token}\x00{max_edits}"
+        known = cache.get(key)
         if known is not None:
             return known
         found: tuple[str, ...] = ()
-        edits = allowed_edits(len(token))
+        edits = min(allowed_edits(len(token)), max_edits)
         bucket = self._buckets.get(token[:1]) if token else None
         if edits and bucket and token.isalpha() and token not in self._ordinary:
             found = tuple(
@@ -54,9 +56,10 @@ class FuzzyVocabulary:
                 for word, distance, _ in process.extract(
                     token, bucket, scorer=Levenshtein.distance, score_cutoff=edits, limit=None
                 )
-                if word != token and distance <= allowed_edits(min(len(word), len(token)) + 1)
+                if word != token
+                and distance <= min(allowed_edits(min(len(word), len(token)) + 1), max_edits)
             )
         if len(cache) >= _CACHE_SIZE:
             cache.clear()
-        cache[token] = found
+        cache[key] = found
         return found

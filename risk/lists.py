@@ -99,6 +99,8 @@ class KeywordChapters:
             contexts=contexts(),
             kinds=frozenset({"negation", "compatibility"}),
             fuzzy=False,
+            inflections=True,
+            ordinary=ordinary_words(),
         )
         self._cache: dict[str, tuple[str, ...]] = {}
 

@@ -65,10 +65,12 @@ class TermMatcher:
     __slots__ = (
         "_by_first",
         "_cache",
+        "_cjk_terms",
         "_compound_cache",
         "_compound_terms",
         "_contexts",
         "_fuzzy",
+        "_inflections",
         "_ordinary",
         "_joined",
         "_kinds",
@@ -85,6 +87,7 @@ class TermMatcher:
         unless: Iterable[str] = (),
         fuzzy: bool = True,
         ordinary: frozenset[str] = frozenset(),
+        inflections: bool = False,
     ) -> None:
         self.terms = tuple(dict.fromkeys(t for t in terms if term_tokens(t)))
         by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -102,6 +105,9 @@ class TermMatcher:
         for entries in by_first.values():
             entries.sort(key=lambda entry: -len(entry[0]))
         self._by_first = by_first
+        # A Latin term never matches the transliteration of CJK characters ("s.a." is not
+        # さ "sa"), and a CJK term only matches CJK characters.
+        self._cjk_terms = frozenset(t for t in self.terms if any(tokens(t).cjk))
         self._joined = joined
         vocabulary = {w for t in self.terms for w in term_tokens(t)} | set(joined)
         self._fuzzy = FuzzyVocabulary(vocabulary, ordinary) if fuzzy else None
@@ -110,6 +116,8 @@ class TermMatcher:
         self._unless = tuple(u for phrase in unless if (u := term_tokens(phrase)))
         self._cache: dict[str, Match | None] = {}
         self._ordinary = ordinary
+        #: Goods words may carry a case or possessive ending ("havlusu" is "havlu" + su).
+        self._inflections = inflections
         # German, Dutch and Turkish glue words together ("Fahrradhelm", "Lithiumbatterie"):
         # a one-word term may be the end of a long unknown word, or (5+ letters) inside it.
         self._compound_terms = tuple(
@@ -145,10 +153,16 @@ class TermMatcher:
         if word in cache:
             return cache[word]
         found = None
-        if len(word) >= 8 and word.isalpha() and word not in self._ordinary:
+        if self._inflections and len(word) >= 6 and word.isalpha() and word not in self._ordinary:
+            found = next(
+                (t for t in self._compound_terms
+                 if len(t) >= 5 and word.startswith(t) and len(word) - len(t) <= 3),
+                None,
+            )  # fmt: skip
+        if found is None and len(word) >= 8 and word.isalpha() and word not in self._ordinary:
             for term in self._compound_terms:
                 if (
-                    len(term) < len(word)
+                    len(word) - len(term) >= 3
                     and (word.endswith(term) or (len(term) >= 5 and term in word))
                     and not self._context_in_compound(word, term)
                 ):
@@ -192,6 +206,15 @@ class TermMatcher:
 
     def _candidates(self, text: Tokens) -> Iterable[tuple[int, int, str, How]]:
         """(start, end, term, how) of every spelling of a term in `text`, in text order."""
+        for start, end, term, how in self._spellings(text):
+            if (
+                all(text.cjk[start:end])
+                if term in self._cjk_terms
+                else not any(text.cjk[start:end])
+            ):
+                yield start, end, term, how
+
+    def _spellings(self, text: Tokens) -> Iterable[tuple[int, int, str, How]]:
         words = text.words
         for position in range(len(words)):
             for reading, how in self._readings(text, position):
@@ -211,15 +234,18 @@ class TermMatcher:
                             (how if rest == "exact" else rest),
                         )
             if position + 1 < len(words) and text.clauses[position] == text.clauses[position + 1]:
-                pair = f"{words[position]}{words[position + 1]}"
-                pair_term = self._joined.get(pair) or self._joined.get(
-                    f"{words[position]} {words[position + 1]}"
+                first_word = text.leet[position] or words[position]
+                pair = f"{first_word}{text.leet[position + 1] or words[position + 1]}"
+                pair_term = (
+                    self._joined.get(f"{words[position]}{words[position + 1]}")
+                    or self._joined.get(pair)
+                    or self._joined.get(f"{words[position]} {words[position + 1]}")
                 )
                 if pair_term is not None:
                     yield position, position + 2, pair_term, "joined"
                 elif self._fuzzy is not None and not text.cjk[position]:
                     # "Ray Bann": two words that, written as one, are a misspelt term.
-                    for near in self._fuzzy.near(pair):
+                    for near in self._fuzzy.near(pair, max_edits=1):
                         found = self._joined.get(near) or next(
                             (t for w, t in self._by_first.get(near, ()) if len(w) == 1), None
                         )

@@ -5,7 +5,8 @@ Senders disguise words the same few ways, and each has one undo here:
 - width, ligatures and look-alike forms: NFKC, then case-fold;
 - accents and other scripts: transliteration (anyascii), so "Ролекс" and
   "Rolex" meet; Chinese, Japanese and Korean characters become one token
-  each, because those scripts do not put spaces between words;
+  each (marked with their script), because those scripts do not put spaces
+  between words;
 - letters broken apart: punctuation inside a word goes ("Ro-lex", "L.V." ->
   "rolex", "lv") and runs of single letters join ("G U C C I" -> "gucci");
 - digits for letters: a word mixing letters and leet digits gets a second,
@@ -58,12 +59,23 @@ class Tokens:
     cjk: tuple[bool, ...]
 
 
+def _script(char: str) -> str:
+    """h: Han, j: kana, k: Hangul. The token keeps it: Korean 산 and Chinese 傘 both read
+    "san" and must not meet."""
+    code = ord(char)
+    if 0xAC00 <= code <= 0xD7AF:
+        return "k"
+    if 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF:
+        return "j"
+    return "h"
+
+
 def _ascii(text: str) -> str:
     """NFKC, case-fold, CJK spaced per character, then transliterated to ASCII."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if text.isascii():
         return text
-    text = _CJK.sub(lambda m: f" {_CJK_MARK}{m.group(0)} ", text)
+    text = _CJK.sub(lambda m: f" {_CJK_MARK}{_script(m.group(0))}{m.group(0)} ", text)
     return "".join(
         part if part.isascii() else anyascii(part).lower()
         for part in re.split(r"([\x00-\x7f]+)", text)

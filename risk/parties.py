@@ -116,6 +116,9 @@ class Link:
     names: tuple[str, ...]
     #: Sender identities: "k" key, "w" warehouse (address block), "p" phone.
     senders: frozenset[str]
+    #: The addressee's name exactly as written (hashed): "NATHAN RICHARDS" and "Nathan
+    #: Richards" are one person, but one shop's system writes a buyer one way.
+    spelling: str = ""
 
 
 def link_record(item: Item) -> str | None:
@@ -131,18 +134,22 @@ def link_record(item: Item) -> str | None:
     phone = phone_digits(sender.phone)
     if phone is not None:
         senders.append(f"p{phone}")
-    names = ".".join(person_words(item.addressee.name or item.addressee.business_name))
-    return f"{LINK_PREFIX}{block}|{names}|{','.join(senders)}"
+    written = item.addressee.name or item.addressee.business_name or ""
+    names = ".".join(person_words(written))
+    return f"{LINK_PREFIX}{block}|{names}|{','.join(senders)}|{_short_hash(written)[:8]}"
 
 
 def parse_link(key: str) -> Link | None:
     if not key.startswith(LINK_PREFIX):
         return None
-    try:
-        block, names, senders = key[len(LINK_PREFIX) :].split("|")
-    except ValueError:
+    parts = key[len(LINK_PREFIX) :].split("|")
+    if len(parts) not in (3, 4):
         return None
-    return Link(block, tuple(n for n in names.split(".") if n), frozenset(senders.split(",")))
+    block, names, senders = parts[:3]
+    spelling = parts[3] if len(parts) == 4 else ""
+    return Link(
+        block, tuple(n for n in names.split(".") if n), frozenset(senders.split(",")), spelling
+    )
 
 
 def sender_evidence(mine: frozenset[str], theirs: frozenset[str]) -> str | None:

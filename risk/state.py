@@ -98,18 +98,28 @@ class LinkedWindow:
     value_eur: Decimal
     names: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    #: Distinct ways the addressee's name was written (case, order, titles included).
+    spellings: int = 0
 
     @property
     def disguised(self) -> bool:
-        """The parts hide their link: the addressee spelt several ways, or senders that
+        """The parts hide their link: the addressee written several ways, or senders that
         share only a warehouse or a phone."""
-        return len(self.names) > 1 or any(link != "same sender" for link in self.links)
+        return (
+            self.spellings > 1
+            or len(self.names) > 1
+            or any(link != "same sender" for link in self.links)
+        )
 
     @property
     def evidence(self) -> str:
         names = " / ".join(repr(n) for n in self.names)
         how = ", ".join(self.links) or "same sender"
-        return f"addressee written {names}; {how}" if len(self.names) > 1 else how
+        if len(self.names) > 1:
+            return f"addressee written {names}; {how}"
+        if self.spellings > 1:
+            return f"addressee {names} written {self.spellings} ways; {how}"
+        return how
 
 
 NO_LINKS = LinkedWindow(0, Decimal(0))
@@ -328,6 +338,7 @@ class InMemoryState:
         count, total = 0, _ZERO
         names: dict[str, None] = {}
         links: dict[str, None] = {}
+        spellings: set[str] = set()
         for key, link in list(block.items()):
             entries = self._by_key.get(key)
             if entries is None:
@@ -347,7 +358,8 @@ class InMemoryState:
                 count += seen
                 names[" ".join(link.names)] = None
                 links[how] = None
-        return LinkedWindow(count, total, tuple(names), tuple(links))
+                spellings.add(link.spelling)
+        return LinkedWindow(count, total, tuple(names), tuple(links), len(spellings))
 
     def reference(self, hs_code: str, origin: str | None) -> Reference | None:
         # Several rules ask about the same goods; answers change only when a median is

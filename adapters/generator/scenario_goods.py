@@ -10,8 +10,10 @@ differs from clean traffic only in the risk it carries. Sources per table:
   loose cells and power banks are refused, so are flammable lighter gas and
   aerosols, and many posts refuse e-cigarettes and nicotine liquids.
 * counterfeits: OECD/EUIPO (2018), "Misuse of Small Parcels for Trade in
-  Counterfeit Goods": watches, shoes, bags, perfume, headphones, at a
-  fraction of the genuine price.
+  Counterfeit Goods": watches, shoes, bags, cosmetics, headphones, at a
+  fraction of the genuine price. (Fake perfume is seized too, but alcohol-based
+  perfume is also dangerous goods, UN 1266: it belongs to dangerous_goods here,
+  so a counterfeit item carries one risk.)
 * wildlife: CITES-listed items seized in parcels at Frankfurt airport
   (Oxpeckers Investigative Environmental Journalism, 2019): ivory, reptile
   leather, seahorses, coral, shark fin, pangolin scales, live animals.
@@ -53,7 +55,7 @@ _COUNTERFEIT: tuple[Row, ...] = (
     ("Rolex Submariner men's watch", "910211", "12", "25", "0.10", "0.16", "CN HK"),
     ("Nike Air Jordan 1 sneakers", "640411", "15", "25", "0.80", "1.10", "CN VN"),
     ("Louis Vuitton monogram handbag", "420221", "15", "25", "0.50", "0.90", "CN"),
-    ("Chanel No 5 eau de parfum 100ml", "330300", "6", "15", "0.25", "0.35", "CN AE"),
+    ("Chanel Rouge Allure lipstick", "330410", "4", "12", "0.02", "0.04", "CN AE"),
     ("Apple AirPods Pro earbuds", "851830", "8", "20", "0.05", "0.07", "CN"),
     ("Ray-Ban Wayfarer sunglasses", "900410", "4", "12", "0.03", "0.05", "CN"),
     ("Gucci leather belt", "420330", "6", "18", "0.15", "0.25", "CN TR"),
@@ -62,7 +64,7 @@ _COUNTERFEIT: tuple[Row, ...] = (
     ("Beats Studio headphones", "851830", "12", "25", "0.25", "0.35", "CN"),
     ("Hermès silk scarf", "621410", "5", "15", "0.05", "0.08", "CN"),
     ("Canada Goose parka", "620140", "18", "25", "1.20", "1.60", "CN"),
-    ("Dior Sauvage eau de toilette 100ml", "330300", "6", "14", "0.25", "0.35", "CN AE"),
+    ("Dior Saddle handbag", "420221", "15", "25", "0.50", "0.90", "CN"),
     ("Cartier Love bracelet, gold", "711319", "5", "15", "0.02", "0.04", "CN"),
 )  # fmt: skip
 

@@ -96,9 +96,9 @@ _COUNTERFEIT_SPELLINGS: dict[str, tuple[str, ...]] = {
         "LV monogram handbag", "L.V. monogram handbag", "Louis Vuiton monogram bag",
         "L0uis Vuitton handbag", "L V monogram tote bag",
     ),
-    "Chanel No 5 eau de parfum 100ml": (
-        "Chanell No 5 eau de parfum 100ml", "C H A N E L No5 perfume 100ml",
-        "Chan3l N5 eau de parfum 100ml",
+    "Chanel Rouge Allure lipstick": (
+        "Chanell Rouge Allure lipstick", "C H A N E L Rouge lipstick",
+        "Chan3l Rouge Allure lipstick",
     ),
     "Apple AirPods Pro earbuds": (
         "Apple Air-Pods Pro earbuds", "Aple AirPods Pro earbuds", "A1r Pods Pro earbuds",
@@ -118,9 +118,7 @@ _COUNTERFEIT_SPELLINGS: dict[str, tuple[str, ...]] = {
     "Beats Studio headphones": ("Beatz Studio headphones", "B.e.a.t.s Studio headphones"),
     "Hermès silk scarf": ("Hermes silk scarf", "H3rmes silk scarf", "Hermés silk scarf"),
     "Canada Goose parka": ("Canda Goose parka", "C.G. parka, down", "Canada Gooze parka"),
-    "Dior Sauvage eau de toilette 100ml": (
-        "D1or Sauvage eau de toilette 100ml", "Diorr Sauvage EDT 100ml",
-    ),
+    "Dior Saddle handbag": ("D1or Saddle handbag", "Diorr Saddle bag"),
     "Cartier Love bracelet, gold": ("Cartiér Love bracelet", "C4rtier Love bracelet, gold"),
 }  # fmt: skip
 #: The brand abbreviations replica sellers use (the brand name itself stays out of the listing).
@@ -163,14 +161,14 @@ _COUNTERFEIT_LANGUAGE = (
     ("tr", "Gucci leather belt", "Gucci deri kemer"),
     ("tr", "Nike Air Jordan 1 sneakers", "Nike Air Jordan 1 spor ayakkabı"),
     ("ar", "Rolex Submariner men's watch", "ساعة رولكس صب مارينر رجالية"),
-    ("ar", "Chanel No 5 eau de parfum 100ml", "عطر شانيل رقم 5 ١٠٠ مل"),
+    ("ar", "Chanel Rouge Allure lipstick", "أحمر شفاه شانيل روج أليور"),
     ("ar", "Louis Vuitton monogram handbag", "حقيبة يد لويس فيتون"),
     ("ja", "Rolex Submariner men's watch", "ロレックス サブマリーナー メンズ腕時計"),
     ("ja", "Hermès silk scarf", "エルメス シルクスカーフ"),
     ("ja", "Louis Vuitton monogram handbag", "ルイヴィトン モノグラム ハンドバッグ"),
     ("ko", "Rolex Submariner men's watch", "롤렉스 서브마리너 남성 시계"),
     ("ko", "Nike Air Jordan 1 sneakers", "나이키 에어조던1 운동화"),
-    ("ko", "Chanel No 5 eau de parfum 100ml", "샤넬 No.5 오 드 퍼퓸 100ml"),
+    ("ko", "Chanel Rouge Allure lipstick", "샤넬 루쥬 알뤼르 립스틱"),
 )  # fmt: skip
 COUNTERFEIT_LANGUAGE = _translated(COUNTERFEIT_GOODS, _COUNTERFEIT_LANGUAGE)
 
