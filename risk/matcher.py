@@ -240,6 +240,7 @@ class TermMatcher:
                     self._joined.get(f"{words[position]}{words[position + 1]}")
                     or self._joined.get(pair)
                     or self._joined.get(f"{words[position]} {words[position + 1]}")
+                    or next((t for w, t in self._by_first.get(pair, ()) if len(w) == 1), None)
                 )
                 if pair_term is not None:
                     yield position, position + 2, pair_term, "joined"

@@ -89,7 +89,7 @@ def leet_reading(word: str) -> str | None:
         return None
     # Quantities and units ("18k", "100ml", "20000mah", "cr2032") are not leet: digits
     # there lead or trail; leet digits sit between letters or replace one of few.
-    if re.fullmatch(r"\d+[a-z]{1,4}|[a-z]{1,3}\d+[a-z]?", word):
+    if re.fullmatch(r"\d+[a-z]{1,4}|[a-z]{1,3}\d{2,}[a-z]?", word):
         return None
     folded = word.translate(_LEET)
     return folded if folded.isalpha() and folded != word else None

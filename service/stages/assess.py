@@ -2,7 +2,8 @@
 
 One assessment per item row (unique): a redelivered item re-emits the stored
 assessment instead of scoring again. The batch is scored with
-`Engine.assess_many`, so the parts of a split order in one batch see each other.
+`Engine.assess_many` message by message, so the parts of a split order in one
+message see each other and a later message never changes an earlier one.
 A cancellation is not scored; it is passed on for the respond stage to
 acknowledge.
 """
@@ -15,12 +16,13 @@ from typing import Any
 import orjson
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from messages.jsoncodec import decode_item_json
 from messages.models import MessageFunction
 from risk import Engine, default_ruleset, load_ruleset
+from risk.parties import address_block
 from service.db.models import Assessment, ItemRecord, ItemStatus
 from service.settings import Settings
 from service.stages.runner import Outgoing, Stage, header
@@ -103,7 +105,12 @@ class AssessStage(Stage):
     ) -> list[Outgoing]:
         if self.engine.ruleset.stateful:
             await self._observe_siblings(session, batch)
-        results = self.engine.assess_many([item for _, item in batch], self.windows)
+        # Message by message, in arrival order, as `aedex assess` does: an item sees its
+        # own message whole and the messages before it, never a later one that happens to
+        # share the batch (the decision must not depend on how records were batched).
+        results = []
+        for run in _by_message(batch):
+            results += self.engine.assess_many([item for _, item in run], self.windows)
         stored: list[tuple[Assessment, ItemRecord]] = []
         for (row, _), result in zip(batch, results, strict=True):
             assessment = Assessment(
@@ -141,26 +148,43 @@ class AssessStage(Stage):
     async def _observe_siblings(
         self, session: AsyncSession, batch: list[tuple[ItemRecord, Any]]
     ) -> None:
-        """Observe the not yet assessed items of the batch's messages that go to the same
-        addressee as an item of the batch. A batch can end inside a message (a backlog
-        longer than `batch_max_records`); the parts of a split order must still see each
-        other, as they do offline (`aedex assess` observes a whole message first).
-        Observing is idempotent per item, so they are observed again when they come."""
+        """Observe the not yet assessed items of the batch's messages that share a window
+        with an item of the batch: the same addressee (key, or door: risk.parties), or,
+        for gifts, the same sender. A batch can end inside a message (a backlog longer
+        than `batch_max_records`); the parts of a split order must still see each other,
+        as they do offline (`aedex assess` observes a whole message first). Observing is
+        idempotent per item, so they are observed again when they come."""
         in_batch = {row.id for row, _ in batch}
-        wanted = {(row.inbox_id, item.addressee_key) for row, item in batch}
+        inboxes = {row.inbox_id for row, _ in batch}
+        keys = {item.addressee_key for _, item in batch}
+        doors = {block for _, item in batch if (block := address_block(item.addressee))}
+        postcodes = {item.addressee.postcode for _, item in batch if item.addressee.postcode}
+        gift_senders = {item.sender_key for _, item in batch if item.category == "GIFT"}
         addressee = ItemRecord.canonical["addressee_key"].as_string()
+        postcode = ItemRecord.canonical["addressee"]["postcode"].as_string()
         siblings = await session.execute(
             select(ItemRecord.inbox_id, addressee, ItemRecord.canonical).where(
-                ItemRecord.inbox_id.in_({inbox for inbox, _ in wanted}),
+                ItemRecord.inbox_id.in_(inboxes),
                 ItemRecord.id.not_in(in_batch),
                 ItemRecord.status == ItemStatus.ACCEPTED,
                 ItemRecord.message_function != MessageFunction.CANCEL,
-                addressee.in_({key for _, key in wanted}),
+                or_(
+                    addressee.in_(keys),
+                    postcode.in_(postcodes),
+                    ItemRecord.sender_key.in_(gift_senders),
+                ),
             )
         )
-        for inbox_id, key, canonical in siblings:
-            if (inbox_id, key) in wanted and canonical is not None:
-                self.windows.observe(decode_item_json(orjson.dumps(canonical)))
+        for _, key, canonical in siblings:
+            if canonical is None:
+                continue
+            item = decode_item_json(orjson.dumps(canonical))
+            if (
+                key in keys
+                or address_block(item.addressee) in doors
+                or (item.category == "GIFT" and item.sender_key in gift_senders)
+            ):
+                self.windows.observe(item)
 
     def _emit(self, assessment: Assessment, row: ItemRecord) -> Outgoing:
         return self._record(
@@ -189,3 +213,14 @@ class AssessStage(Stage):
             orjson.dumps(body),
             [("item-row-id", str(row.id).encode())],
         )
+
+
+def _by_message(batch: list[tuple[ItemRecord, Any]]) -> list[list[tuple[ItemRecord, Any]]]:
+    """Consecutive runs of the batch's items that came in one message (inbox row)."""
+    runs: list[list[tuple[ItemRecord, Any]]] = []
+    for entry in batch:
+        if runs and runs[-1][0][0].inbox_id == entry[0].inbox_id:
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    return runs

@@ -65,7 +65,14 @@ def test_evaluate_detects_every_scenario_class(traffic: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     labelled = {name: c for name, c in report["classes"].items() if c["labelled"]}
-    assert len(labelled) == 14
+    assert len(labelled) == 15
     for name, scores in labelled.items():
         assert scores["recall"] >= 0.8, (name, scores)
     assert report["false_positive_rate"] <= 0.03
+    # Adversarial variants are scored apart from the plain ones, traps counted on their own.
+    assert {"plain", "adversarial"} <= set(report["groups"])
+    for name, scores in report["groups"]["adversarial"].items():
+        if scores["labelled"] >= 10:
+            assert scores["recall"] >= 0.8, (name, scores)
+    assert report["traps"] and all(t["items"] for t in report["traps"].values())
+    assert any(key.endswith("/misspelt") for key in report["variants"])
