@@ -69,6 +69,7 @@ class TermMatcher:
         "_compound_cache",
         "_compound_terms",
         "_contexts",
+        "_covers_cache",
         "_fuzzy",
         "_inflections",
         "_ordinary",
@@ -129,6 +130,7 @@ class TermMatcher:
             )
         )  # fmt: skip
         self._compound_cache: dict[str, str | None] = {}
+        self._covers_cache: dict[str, bool] = {}
 
     # ------------------------------------------------------------ reading tokens
 
@@ -300,6 +302,15 @@ class TermMatcher:
         400 mg tablets" is not, because "ibuprofen" names the medicine."""
         if not text:
             return False
+        cache = self._covers_cache
+        known = cache.get(text)
+        if known is None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            known = cache[text] = self._covered(text)
+        return known
+
+    def _covered(self, text: str) -> bool:
         read = tokens(text)
         covered = [False] * len(read.words)
         for start, end, _, _ in self._candidates(read):

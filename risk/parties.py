@@ -89,15 +89,23 @@ def address_block(party: PartyRecord) -> str | None:
     if not party.country:
         return None
     street = party.street or (party.address_lines[0] if party.address_lines else "")
-    number = party.house_number or ""
+    return _block(party.country, party.postcode, street, party.house_number, party.city)
+
+
+@lru_cache(maxsize=65_536)
+def _block(
+    country: str, postcode: str | None, street: str, house: str | None, city: str | None
+) -> str | None:
+    """`address_block` of the parts (cached: senders and buyers recur)."""
+    number = house or ""
     if not number:
-        found = _NUMBER.search(street or "")
+        found = _NUMBER.search(street)
         number = found.group(0) if found else ""
-    stem = next((w for w in fold(street or "").split(" ") if w.isalpha() and len(w) > 2), "")
-    place = postcode_key(party.postcode) if party.postcode else fold(party.city or "")
+    stem = next((w for w in fold(street).split(" ") if w.isalpha() and len(w) > 2), "")
+    place = postcode_key(postcode) if postcode else fold(city or "")
     if not place or not (stem or number):
         return None
-    return f"{party.country}:{place}:{fold(number).replace(' ', '')}:{stem[:4]}"
+    return f"{country}:{place}:{fold(number).replace(' ', '')}:{stem[:4]}"
 
 
 def phone_digits(phone: str | None) -> str | None:
@@ -123,22 +131,23 @@ class Link:
 
 def link_record(item: Item) -> str | None:
     """The window key carrying the item's linking material, or None without an address."""
-    block = address_block(item.addressee)
+    addressee, sender, sender_key = item.addressee, item.sender, item.sender_key
+    block = address_block(addressee)
     if block is None:
         return None
-    sender = item.sender
-    senders = [f"k{item.sender_key[:12]}"]
+    senders = [f"k{sender_key[:12]}"]
     warehouse = address_block(sender)
     if warehouse is not None:
         senders.append(f"w{_short_hash(warehouse)}")
     phone = phone_digits(sender.phone)
     if phone is not None:
         senders.append(f"p{phone}")
-    written = item.addressee.name or item.addressee.business_name or ""
+    written = addressee.name or addressee.business_name or ""
     names = ".".join(person_words(written))
     return f"{LINK_PREFIX}{block}|{names}|{','.join(senders)}|{_short_hash(written)[:8]}"
 
 
+@lru_cache(maxsize=65_536)
 def parse_link(key: str) -> Link | None:
     if not key.startswith(LINK_PREFIX):
         return None
