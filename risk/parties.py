@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from messages.canonical import Item, PartyRecord
 from messages.text import fold, person_key, postcode_key
@@ -90,6 +92,19 @@ def address_block(party: PartyRecord) -> str | None:
         return None
     street = party.street or (party.address_lines[0] if party.address_lines else "")
     return _block(party.country, party.postcode, street, party.house_number, party.city)
+
+
+def address_block_of(party: Mapping[str, Any]) -> str | None:
+    """`address_block` of a party as the canonical JSON holds it (no model to build)."""
+    country = party.get("country")
+    if not isinstance(country, str) or not country:
+        return None
+    lines = party.get("address_lines") or []
+    street = party.get("street") or (lines[0] if lines else "")
+    parts = (party.get("postcode"), party.get("house_number"), party.get("city"))
+    if not isinstance(street, str) or not all(p is None or isinstance(p, str) for p in parts):
+        return None
+    return _block(country, parts[0], street, parts[1], parts[2])
 
 
 @lru_cache(maxsize=65_536)

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from adapters.generator.catalogue import CATALOGUE, Product
 from adapters.generator.scenario_base import Scene, goods_line, listed_sale, regoods, unit_price
-from adapters.generator.variant_goods import Row, products
+from adapters.generator.scenario_goods import Row, products
 from messages.findings import Code
 from messages.models import DeclaredItem
 

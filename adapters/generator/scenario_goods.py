@@ -94,7 +94,9 @@ _OPIOIDS: tuple[Row, ...] = (
 )  # fmt: skip
 
 
-def _products(group: str, rows: tuple[Row, ...]) -> tuple[Product, ...]:
+def products(group: str, rows: tuple[Row, ...]) -> tuple[Product, ...]:
+    """Products of one group from (description, HS, EUR low, EUR high, kg low, kg high,
+    origins) rows: the row shape every scenario and variant goods table uses."""
     return tuple(
         Product(
             group=group,
@@ -108,10 +110,10 @@ def _products(group: str, rows: tuple[Row, ...]) -> tuple[Product, ...]:
     )
 
 
-DANGEROUS_GOODS = _products("dangerous_goods", _DANGEROUS)
-COUNTERFEIT_GOODS = _products("counterfeit", _COUNTERFEIT)
-WILDLIFE_GOODS = _products("wildlife", _WILDLIFE)
-OPIOID_GOODS = _products("opioids", _OPIOIDS)
+DANGEROUS_GOODS = products("dangerous_goods", _DANGEROUS)
+COUNTERFEIT_GOODS = products("counterfeit", _COUNTERFEIT)
+WILDLIFE_GOODS = products("wildlife", _WILDLIFE)
+OPIOID_GOODS = products("opioids", _OPIOIDS)
 
 #: Vague words (rulebook VAGUE_DESCRIPTIONS, PACT / ICS2 "unacceptable terms") a seller
 #: uses instead of a description, by catalogue group; the rest use the generic ones.

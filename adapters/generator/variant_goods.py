@@ -24,7 +24,6 @@ and weights are catalogue-like ranges. Sources:
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 from adapters.generator.catalogue import CATALOGUE, Product
 from adapters.generator.scenario_goods import (
@@ -32,6 +31,8 @@ from adapters.generator.scenario_goods import (
     DANGEROUS_GOODS,
     OPIOID_GOODS,
     WILDLIFE_GOODS,
+    Row,
+    products,
 )
 
 #: Languages of the `language` variants (ISO 639-1), written in their own script.
@@ -40,22 +41,6 @@ LANGUAGES = ("zh", "es", "pt", "fr", "de", "it", "nl", "ru", "tr", "ar", "ja", "
 REPLICA_MARKERS = (
     "replica", "AAA quality", "1:1", "mirror quality", "high copy", "inspired", "dupe",
 )  # fmt: skip
-
-Row = tuple[str, str, str, str, str, str, str]
-
-
-def products(group: str, rows: tuple[Row, ...]) -> tuple[Product, ...]:
-    return tuple(
-        Product(
-            group=group,
-            description=description,
-            hs_code=hs_code,
-            value_eur=(Decimal(v_lo), Decimal(v_hi)),
-            weight_kg=(Decimal(w_lo), Decimal(w_hi)),
-            origins=tuple(origins.split()),
-        )
-        for description, hs_code, v_lo, v_hi, w_lo, w_hi, origins in rows
-    )
 
 
 def _respelt(

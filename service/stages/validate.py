@@ -23,13 +23,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.express.locations import relocate
-from messages.canonical import PartyRecord, item_key
+from messages.canonical import item_key
 from messages.check import MessageCheck, check_message
 from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
 from messages.models import MessageFunction
 from messages.xml import XmlLimits
-from risk.parties import address_block
+from risk.parties import address_block_of
 from service.db.base import aware
 from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
@@ -231,10 +231,7 @@ def _partition_key(canonical: dict[str, Any], item_id: str) -> bytes:
     one addressee lands on one assess partition, so its party windows are whole."""
     addressee = canonical.get("addressee")
     if isinstance(addressee, dict):
-        try:
-            block = address_block(PartyRecord.model_validate(addressee))
-        except ValueError:
-            block = None
+        block = address_block_of(addressee)
         if block is not None:
             return block.encode()
     return str(canonical.get("addressee_key") or item_id).encode()
