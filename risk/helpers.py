@@ -23,7 +23,6 @@ from risk.state import (
     RiskState,
     event_time,
     gift_sender_key,
-    invoice_key,
     pair_key,
 )
 from risk.watchlist import WatchHit, Watchlist
@@ -102,14 +101,8 @@ def linked_disguised(state: RiskState, item: Item, days: float) -> bool:
     return state.linked(item, days * 24).disguised
 
 
-def invoice_count(state: RiskState, item: Item, days: float) -> int:
-    """Items declaring this item's invoice number within `days` (0 without one)."""
-    key = invoice_key(item)
-    return state.window(key, event_time(item), days * 24)[0] if key else 0
-
-
 def gift_count(state: RiskState, item: Item, days: float) -> int:
-    """Gifts from this item's sender within `days` (0 when the item is no gift)."""
+    """Addressees of gifts from this item's sender within `days` (0 when it is no gift)."""
     key = gift_sender_key(item)
     return state.window(key, event_time(item), days * 24)[0] if key else 0
 
@@ -259,7 +252,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "linked_value_eur": linked_value_eur,
     "linked_evidence": linked_evidence,
     "linked_disguised": linked_disguised,
-    "invoice_count": invoice_count,
     "gift_count": gift_count,
 }
 
@@ -309,7 +301,6 @@ HELPERS: dict[str, HelperSpec] = {
         HelperSpec("linked_value_eur", "linked_value_eur(days)", 1, 1, "num", stateful=True),
         HelperSpec("linked_evidence", "linked_evidence(days)", 1, 1, "str", stateful=True),
         HelperSpec("linked_disguised", "linked_disguised(days)", 1, 1, "bool", stateful=True),
-        HelperSpec("invoice_count", "invoice_count(days)", 1, 1, "num", stateful=True),
         HelperSpec("gift_count", "gift_count(days)", 1, 1, "num", stateful=True),
     )
 }  # fmt: skip

@@ -209,11 +209,7 @@ class TermMatcher:
     def _candidates(self, text: Tokens) -> Iterable[tuple[int, int, str, How]]:
         """(start, end, term, how) of every spelling of a term in `text`, in text order."""
         for start, end, term, how in self._spellings(text):
-            if (
-                all(text.cjk[start:end])
-                if term in self._cjk_terms
-                else not any(text.cjk[start:end])
-            ):
+            if any(text.cjk[start:end]) == (term in self._cjk_terms):
                 yield start, end, term, how
 
     def _spellings(self, text: Tokens) -> Iterable[tuple[int, int, str, How]]:
@@ -268,6 +264,15 @@ class TermMatcher:
                     return True
         return False
 
+    def _earnest(self, read: Tokens) -> Iterable[tuple[int, int, str, How]]:
+        """The candidates no context of the list and no `unless` phrase cancels."""
+        for start, end, term, how in self._candidates(read):
+            if self._kinds and self._contexts.applies(self._kinds, read, start, end):
+                continue
+            if self._unless and self._excepted(read, start):
+                continue
+            yield start, end, term, how
+
     def find_match(self, text: str | None) -> Match | None:
         """The first term of the list that `text` names in earnest, or None (cached)."""
         if not text:
@@ -275,15 +280,14 @@ class TermMatcher:
         cache = self._cache
         if text in cache:
             return cache[text]
-        found: Match | None = None
         read = tokens(text)
-        for start, end, term, how in self._candidates(read):
-            if self._kinds and self._contexts.applies(self._kinds, read, start, end):
-                continue
-            if self._unless and self._excepted(read, start):
-                continue
-            found = Match(term, " ".join(read.words[start:end]), how)
-            break
+        found = next(
+            (
+                Match(term, " ".join(read.words[start:end]), how)
+                for start, end, term, how in self._earnest(read)
+            ),
+            None,
+        )
         if len(cache) >= _CACHE_SIZE:
             cache.clear()
         cache[text] = found
@@ -327,12 +331,4 @@ class TermMatcher:
         """Every term found (contexts applied), in text order: for keyword maps."""
         if not text:
             return []
-        read = tokens(text)
-        out: list[str] = []
-        for start, end, term, _ in self._candidates(read):
-            if self._kinds and self._contexts.applies(self._kinds, read, start, end):
-                continue
-            if self._unless and self._excepted(read, start):
-                continue
-            out.append(term)
-        return out
+        return [term for _, _, term, _ in self._earnest(tokens(text))]

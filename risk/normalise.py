@@ -5,8 +5,8 @@ Senders disguise words the same few ways, and each has one undo here:
 - width, ligatures and look-alike forms: NFKC, then case-fold;
 - accents and other scripts: transliteration (anyascii), so "Ролекс" and
   "Rolex" meet; Chinese, Japanese and Korean characters become one token
-  each (marked with their script), because those scripts do not put spaces
-  between words;
+  each (their script and code point: transliterated, different characters
+  would meet), because those scripts do not put spaces between words;
 - letters broken apart: punctuation inside a word goes ("Ro-lex", "L.V." ->
   "rolex", "lv") and runs of single letters join ("G U C C I" -> "gucci");
 - digits for letters: a word mixing letters and leet digits gets a second,
@@ -60,8 +60,7 @@ class Tokens:
 
 
 def _script(char: str) -> str:
-    """h: Han, j: kana, k: Hangul. The token keeps it: Korean 산 and Chinese 傘 both read
-    "san" and must not meet."""
+    """h: Han, j: kana, k: Hangul: the token's script, kept with the character."""
     code = ord(char)
     if 0xAC00 <= code <= 0xD7AF:
         return "k"
@@ -75,7 +74,9 @@ def _ascii(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if text.isascii():
         return text
-    text = _CJK.sub(lambda m: f" {_CJK_MARK}{_script(m.group(0))}{m.group(0)} ", text)
+    # A CJK character stands for itself (script letter and code point): read as pinyin,
+    # 棉 "cotton" and 免 "free of" would both be "mian".
+    text = _CJK.sub(lambda m: f" {_CJK_MARK}{_script(m.group(0))}{ord(m.group(0)):x} ", text)
     return "".join(
         part if part.isascii() else anyascii(part).lower()
         for part in re.split(r"([\x00-\x7f]+)", text)
@@ -116,7 +117,9 @@ def tokens(text: str) -> Tokens:
     joined_words, joined_clauses, joined_cjk = _join_single_letters(words, clauses, cjk)
     return Tokens(
         tuple(joined_words),
-        tuple(leet_reading(w) for w in joined_words),
+        tuple(
+            None if k else leet_reading(w) for w, k in zip(joined_words, joined_cjk, strict=True)
+        ),
         tuple(joined_clauses),
         tuple(joined_cjk),
     )

@@ -21,7 +21,6 @@ from importlib import resources
 from typing import Protocol
 
 from messages.canonical import Item
-from messages.text import fold
 from risk.parties import Link, link_record, parse_link, same_person, sender_evidence
 
 #: Entries older than this (behind the newest event seen) are forgotten: memory stays flat.
@@ -130,25 +129,25 @@ def pair_key(sender_key: str | None, addressee_key: str | None) -> str:
     return f"{sender_key}>{addressee_key}"
 
 
-def invoice_key(item: Item) -> str | None:
-    """One invoice number, however it is written: parcels of one sale share it."""
-    folded = fold(item.invoice_number).replace(" ", "") if item.invoice_number else ""
-    return f"I|{folded}" if len(folded) >= 4 else None
-
-
 def gift_sender_key(item: Item) -> str | None:
-    """The gifts of one sender: many gifts from one sender are a shop's sales."""
+    """The addressees of one sender's gifts: a private person does not give presents to
+    many strangers in a week; a shop declaring its sales as gifts does."""
     return f"G|{item.sender_key}" if item.category == "GIFT" else None
 
 
-def window_keys(item: Item) -> tuple[str, ...]:
-    """The keys an item is counted under: its addressee, its sender, the pair, its party
-    links (risk.parties), its invoice and, for a gift, its sender's gifts."""
+def window_entries(item: Item) -> tuple[tuple[str, str], ...]:
+    """(key, member) pairs an item is counted under: its addressee, its sender, the pair
+    and its party links (risk.parties) count the item; a gift also counts its addressee
+    among its sender's gift addressees (one per addressee, however many gifts)."""
     keys = [item.addressee_key, item.sender_key, pair_key(item.sender_key, item.addressee_key)]
-    for extra in (link_record(item), invoice_key(item), gift_sender_key(item)):
-        if extra is not None:
-            keys.append(extra)
-    return tuple(keys)
+    link = link_record(item)
+    if link is not None:
+        keys.append(link)
+    entries = [(key, item.item_id) for key in keys]
+    gifts = gift_sender_key(item)
+    if gifts is not None:
+        entries.append((gifts, item.addressee_key))
+    return tuple(entries)
 
 
 def event_time(item: Item) -> datetime:
@@ -249,8 +248,8 @@ class InMemoryState:
     def observe(self, item: Item) -> None:
         at = event_time(item).timestamp()
         value = item.total_value_eur or _ZERO
-        for key in window_keys(item):
-            self.restore(key, item.item_id, at, value)
+        for key, member in window_entries(item):
+            self.restore(key, member, at, value)
 
     def restore(self, key: str, item_id: str, at: float, value: Decimal) -> None:
         """Record one item under one window key (`at` in POSIX seconds): what `observe`

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from risk.context import Contexts
-from risk.normalise import term_tokens
+from risk.normalise import term_tokens, tokens
 
 #: Common words that resemble a risk word by one letter and are not one ("channel": Chanel).
 _LOOKALIKES = frozenset(
@@ -92,11 +92,16 @@ def packaged(name: str) -> WordList:
     )
 
 
-#: Context words that, transliterated, are also parts of ordinary words: 无 "without" starts
-#: 无线 "wireless", "net" is a weight, "pod" a vape cartridge. Dropped from every kind.
-_AMBIGUOUS_CONTEXT = frozenset(
-    {("net",), ("l",), ("bl",), ("bi",), ("wu",), ("fei",), ("mu",), ("0",), ("ne",), ("pod",)}
-)
+#: Latin-script context words (some transliterated) that are ordinary words too: "net" is
+#: a weight, "pod" a vape cartridge. Dropped from every kind.
+_AMBIGUOUS_CONTEXT = frozenset({("net",), ("l",), ("bl",), ("bi",), ("0",), ("ne",), ("pod",)})
+
+
+def _ambiguous_context(phrase: str) -> bool:
+    """A context word that is also part of ordinary words: a single CJK character (无
+    "without" starts 无线 "wireless") or one of the Latin-script collisions above."""
+    read = tokens(phrase)
+    return read.words in _AMBIGUOUS_CONTEXT or (len(read.words) == 1 and read.cjk[0])
 
 
 @cache
@@ -108,7 +113,7 @@ def contexts() -> Contexts:
         if isinstance(by_language, dict):
             for words in by_language.values():
                 merged.setdefault(str(kind), []).extend(
-                    w for w in _strings(words) if term_tokens(w) not in _AMBIGUOUS_CONTEXT
+                    w for w in _strings(words) if not _ambiguous_context(w)
                 )
     return Contexts.from_terms(merged)
 

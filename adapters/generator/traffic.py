@@ -176,7 +176,9 @@ class _Run:
         self.builder = ItemBuilder(self.rates, Identifiers(self.rng))
         factory = self.party_factory = PartyFactory()
         self.sellers = PartyPool(factory.seller, reuse=0.85)
-        self.persons = PartyPool(factory.person, reuse=0.3)
+        # A private sender posts a few times, not to a crowd: more than three gifts to
+        # strangers in a week is a shop's pattern (gift_misdeclaration), not a clean one.
+        self.persons = PartyPool(factory.person, reuse=0.3, uses=3)
         self.addressees = PartyPool(
             factory.person, reuse=0.7, window=3000, recent_bias=False, uses=2
         )

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.canonical import Item
-from risk.state import DEFAULT_RETENTION, InMemoryState, event_time, window_keys
+from risk.state import DEFAULT_RETENTION, InMemoryState, event_time, window_entries
 from service.db.models import WindowEvent
 
 
@@ -32,10 +32,10 @@ class PersistentWindows(InMemoryState):
         super().observe(item)
         at = event_time(item).timestamp()
         value = item.total_value_eur or Decimal(0)
-        for key in window_keys(item):
-            self._pending[(key, item.item_id)] = {
+        for key, member in window_entries(item):
+            self._pending[(key, member)] = {
                 "key": key[:200],
-                "item_id": item.item_id,
+                "item_id": member,
                 "at": at,
                 "value_eur": value,
             }

@@ -37,8 +37,8 @@ def matcher(*terms: str, kinds: frozenset = ALL, **options: object) -> TermMatch
         ("L.V. bag", ("lv", "bag")),
         ("Ro-lex", ("rolex",)),
         ("ＲＯＬＥＸ", ("rolex",)),  # full-width letters (NFKC)
-        ("象牙", ("hxiang", "hya")),  # one token per Han character, marked Han
-        ("산", ("ksan",)),  # Hangul reads "san" like 傘 but is marked Korean
+        ("象牙", ("h8c61", "h7259")),  # one token per Han character, as itself
+        ("산", ("kc0b0",)),  # Hangul reads "san" like 傘, but is its own character
         ("Слоновая кость", ("slonovaya", "kost")),
         ("1:1 copy", ("1:1", "copy")),
     ],
