@@ -274,7 +274,11 @@ class StageRunner:
                     position=position, end=end,
                 )  # fmt: skip
                 self.metrics.stage_records.labels(self.handler.name, "offset_reset").inc()
-                consumer.seek_to_beginning(tp)
+                try:
+                    # A coroutine in aiokafka: not awaited, it would never reset anything.
+                    await consumer.seek_to_beginning(tp)
+                except IllegalStateError:
+                    continue  # revoked meanwhile: the new owner starts from its own position
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         """Commit `offsets` of the partitions this consumer still owns; a partition that has

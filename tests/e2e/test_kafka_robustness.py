@@ -23,6 +23,7 @@ from confluent_kafka import Producer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.codec import encode_itmatt
+from service.broker import EmbeddedBroker
 from service.kafka import ensure_topics
 from service.stages.runner import Outgoing, Stage, StageRunner
 from tests import builders
@@ -245,3 +246,77 @@ async def test_a_partition_revoked_mid_batch_neither_crashes_the_worker_nor_rede
     assert [r for r in results if isinstance(r, BaseException)] == []
     handled = first.seen + second.seen
     assert len(handled) == len(set(handled)) == len(records), "a record was handled twice"
+
+
+class _RecordingStage(Stage):
+    """Remembers the values it handled, in order."""
+
+    name = "validate"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.seen: list[bytes] = []
+
+    async def handle(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> Sequence[Outgoing]:  # type: ignore[override]
+        self.seen += [r.value or b"" for r in records]
+        return []
+
+
+def _produce_to_partition_0(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for value in values:
+        producer.produce(topic, value=value, partition=0)
+    assert producer.flush(30) == 0
+
+
+async def _wait_seen(stage: _RecordingStage, task: asyncio.Task[None], count: int) -> None:
+    deadline = time.monotonic() + 90
+    while len(stage.seen) < count:
+        assert not task.done(), f"the worker stopped: {task.exception()!r}"
+        assert time.monotonic() < deadline, f"handled {len(stage.seen)} of {count}"
+        await asyncio.sleep(0.1)
+
+
+async def _commit_offset(bootstrap: str, group: str, tp: TopicPartition, offset: int) -> None:
+    """Commit `offset` for `group` as a client outside the group would (no membership)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        await consumer.commit({tp: offset})
+    finally:
+        await consumer.stop()
+
+
+async def test_a_position_past_the_end_of_the_log_is_read_again_from_its_earliest_offset(
+    sqlite_migrated_url: str, embedded_broker: EmbeddedBroker
+) -> None:
+    """What a broker that restarts empty leaves behind: the group's offset (10) is past the
+    new log's end (3). The worker must start over at 0, not wait for offset 10 and skip
+    everything below it (the embedded broker answers such a fetch with no error)."""
+    from service.db.engine import create_engine, create_sessionmaker
+
+    bootstrap = embedded_broker.bootstrap
+    settings = pipeline_settings(sqlite_migrated_url, bootstrap, batch_max_records=5)
+    await ensure_topics(settings, bootstrap)
+    inbound = settings.topics.inbound
+    records = [b"after-restart-%d" % n for n in range(3)]
+    await asyncio.to_thread(_produce_to_partition_0, bootstrap, inbound, records)
+    engine = create_engine(sqlite_migrated_url)
+    stage = _RecordingStage(settings)
+    runner = StageRunner(
+        stage, settings=settings, bootstrap=bootstrap, sessions=create_sessionmaker(engine)
+    )
+    await _commit_offset(bootstrap, runner.group_id, TopicPartition(inbound, 0), 10)
+    task = asyncio.create_task(runner.run())
+    try:
+        await _wait_seen(stage, task, len(records))
+    finally:
+        runner.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()
+    assert stage.seen == records
