@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,12 +15,14 @@ from sqlalchemy.ext.asyncio import (
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An engine with the per-dialect settings aedex relies on.
+    """An engine with the per-dialect settings aedex relies on, and orjson for JSON columns.
 
     SQLite: foreign keys on (off by default there), WAL so readers do not block
     the stage writers, and a busy timeout so concurrent processes wait instead
     of failing.
     """
+    options.setdefault("json_serializer", json_text)
+    options.setdefault("json_deserializer", orjson.loads)
     engine = create_async_engine(url, **options)
     if engine.dialect.name == "sqlite":
 
@@ -38,3 +41,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def json_text(value: Any) -> str:
+    """JSON columns through orjson, as every internal hop is: several times faster than
+    the standard library on the canonical items, findings and hits the stages store."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()

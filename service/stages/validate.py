@@ -14,16 +14,16 @@ nothing.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import orjson
 from aiokafka import ConsumerRecord
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.express.locations import relocate
-from messages.canonical import item_key
+from messages.canonical import Item, item_key
 from messages.check import MessageCheck, check_message
 from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
@@ -35,6 +35,7 @@ from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
 from service.intake import accept, read_envelope
 from service.settings import Settings
+from service.stages import versions
 from service.stages.runner import Outgoing, Stage, deadletter, header
 
 
@@ -137,7 +138,19 @@ class ValidateStage(Stage):
         self, session: AsyncSession, row: InboxMessage, check: MessageCheck
     ) -> list[Outgoing]:
         header_function = _message_function(check)
-        items: list[ItemRecord] = []
+        sender = row.sender_operator
+        amended = [c for c in check.items if c.item is not None and _amends(c.item)]
+        originals = [c for c in check.items if c.item is not None and not _amends(c.item)]
+        # Asked once for the whole message: its own items are not stored yet, as before.
+        known = await versions.known(session, sender, [c.item.item_id for c in amended if c.item])
+        live = (
+            {}
+            if check.refused
+            else await versions.live(
+                session, sender, [c.item.item_id for c in originals if c.item], row.received_at
+            )
+        )
+        items: list[dict[str, Any]] = []
         for item_check in check.items:
             findings = (
                 [*check.findings, *item_check.findings] if check.refused else item_check.findings
@@ -145,48 +158,48 @@ class ValidateStage(Stage):
             item = item_check.item
             function = item.message_function if item is not None else header_function
             # Stored as the canonical item is keyed (trimmed, upper case), so versions of
-            # "1234abc" and "1234ABC" are one item in `_known`, `_live` and `_supersede`.
+            # "1234abc" and "1234ABC" are one item in `known`, `live` and `supersede`.
             item_id = item_key(item_check.declared.item_id) or f"?{item_check.index}"
             # A version refused below keeps its place among the item's versions (event time).
             version = item.version if item is not None else 0
-            if item is not None and function in (MessageFunction.CANCEL, MessageFunction.REPLACE):
-                if not await _known(session, row.sender_operator, item.item_id):
+            if item is not None and _amends(item):
+                if item.item_id not in known:
                     findings = [*findings, _cancel_unknown(item_check.index, function)]
                     item = None
             elif item is not None and not check.refused:
-                live = await _live(session, row.sender_operator, item.item_id, row.received_at)
-                if live is not None:
-                    findings = [*findings, _item_id_reused(item_check.index, live)]
+                if item.item_id in live:
+                    findings = [*findings, _item_id_reused(item_check.index, live[item.item_id])]
                     item = None
             rejected = item is None or check.refused
             items.append(
-                ItemRecord(
-                    id=uuid.uuid4(),
-                    inbox_id=row.id,
-                    position=item_check.index,
-                    item_id=item_id[:35],
-                    sender_operator=row.sender_operator,
-                    message_id=row.message_id,
-                    message_function=int(function),
-                    version=version,
-                    status=ItemStatus.REJECTED
+                {
+                    "id": uuid.uuid4(),
+                    "inbox_id": row.id,
+                    "position": item_check.index,
+                    "item_id": item_id[:35],
+                    "sender_operator": sender,
+                    "message_id": row.message_id,
+                    "message_function": int(function),
+                    "version": version,
+                    "status": ItemStatus.REJECTED
                     if rejected
                     else ItemStatus.CANCELLED
                     if function == MessageFunction.CANCEL
                     else ItemStatus.ACCEPTED,
-                    canonical=None
+                    "canonical": None
                     if rejected or item is None
                     else orjson.loads(encode_item_json(item)),
                     # A converted manifest's findings name its own places, not the CUSITM's.
-                    findings=relocate(row.locations, [f.as_dict() for f in findings]),
-                    received_at=row.received_at,
-                    sender_key=item.sender_key[:200] if item is not None else None,
-                    addressee_key=item.addressee_key[:200] if item is not None else None,
-                )
+                    "findings": relocate(row.locations, [f.as_dict() for f in findings]),
+                    "received_at": row.received_at,
+                    "sender_key": item.sender_key[:200] if item is not None else None,
+                    "addressee_key": item.addressee_key[:200] if item is not None else None,
+                }
             )
-        session.add_all(items)
-        await _supersede(
-            session, row.sender_operator, [i for i in items if i.status != ItemStatus.REJECTED]
+        for part in versions.chunks(items):
+            await session.execute(insert(_ITEMS), list(part))
+        await versions.supersede(
+            session, sender, [i for i in items if i["status"] != ItemStatus.REJECTED]
         )
         row.status = InboxStatus.REFUSED if check.refused else InboxStatus.PROCESSED
         row.processed_at = datetime.now(UTC)
@@ -198,32 +211,51 @@ class ValidateStage(Stage):
         return [self._emit(item) for item in items]
 
     async def _replay(self, session: AsyncSession, row: InboxMessage) -> list[Outgoing]:
-        items = (
-            await session.scalars(
-                select(ItemRecord)
-                .where(ItemRecord.inbox_id == row.id)
-                .order_by(ItemRecord.position)
-            )
-        ).all()
-        return [self._emit(item) for item in items]
+        columns = [_ITEMS.c[name] for name in _EMITTED]
+        rows = await session.execute(
+            select(*columns).where(_ITEMS.c.inbox_id == row.id).order_by(_ITEMS.c.position)
+        )
+        return [self._emit(dict(item._mapping)) for item in rows]
 
-    def _emit(self, item: ItemRecord) -> Outgoing:
+    def _emit(self, item: dict[str, Any]) -> Outgoing:
+        """The item's record: to `aed.validated` with what the assess stage needs in its
+        headers (so it reads no row), or to `aed.rejected` with the findings."""
         topics = self.settings.topics
         headers = [
-            ("item-row-id", str(item.id).encode()),
-            ("message-function", str(item.message_function).encode()),
+            ("item-row-id", str(item["id"]).encode()),
+            ("message-function", str(item["message_function"]).encode()),
         ]
-        if item.status == ItemStatus.REJECTED or item.canonical is None:
+        canonical = item["canonical"]
+        if item["status"] == ItemStatus.REJECTED or canonical is None:
             body: dict[str, Any] = {
-                "item_row_id": str(item.id),
-                "item_id": item.item_id,
-                "sender_operator": item.sender_operator,
-                "message_id": item.message_id,
-                "findings": item.findings,
+                "item_row_id": str(item["id"]),
+                "item_id": item["item_id"],
+                "sender_operator": item["sender_operator"],
+                "message_id": item["message_id"],
+                "findings": item["findings"],
             }
-            return Outgoing(topics.rejected, item.item_id.encode(), orjson.dumps(body), headers)
-        key = _partition_key(item.canonical, item.item_id)
-        return Outgoing(topics.validated, key, orjson.dumps(item.canonical), headers)
+            return Outgoing(topics.rejected, item["item_id"].encode(), orjson.dumps(body), headers)
+        headers += [
+            ("inbox-id", str(item["inbox_id"]).encode()),
+            ("item-id", item["item_id"].encode()),
+            ("sender-operator", item["sender_operator"].encode()),
+            ("message-id", item["message_id"].encode()),
+        ]
+        key = _partition_key(canonical, item["item_id"])
+        return Outgoing(topics.validated, key, orjson.dumps(canonical), headers)
+
+
+_ITEMS = cast(Table, ItemRecord.__table__)
+#: The columns `_emit` reads, for re-emitting a processed message's items.
+_EMITTED = (
+    "id", "inbox_id", "item_id", "sender_operator", "message_id", "message_function",
+    "status", "canonical", "findings",
+)  # fmt: skip
+
+
+def _amends(item: Item) -> bool:
+    """A replacement or cancellation: it needs an earlier version to amend."""
+    return item.message_function in (MessageFunction.CANCEL, MessageFunction.REPLACE)
 
 
 def _partition_key(canonical: dict[str, Any], item_id: str) -> bytes:
@@ -259,62 +291,3 @@ def _item_id_reused(index: int, live_message_id: str) -> Finding:
         f"an ORIGINAL (MessageFunction 9) for an item this operator already has live, from "
         f"message {live_message_id}: send a replacement (MessageFunction 5) or cancel it first",
     )
-
-
-async def _known(session: AsyncSession, sender: str, item_id: str) -> bool:
-    """Has this operator ever sent this item? An original counts even when it was
-    REJECTED (its replacement is the correction); a replacement or cancellation that was
-    itself refused as unknown does not make the item known."""
-    found = await session.scalar(
-        select(ItemRecord.id)
-        .where(
-            ItemRecord.sender_operator == sender,
-            ItemRecord.item_id == item_id,
-            or_(
-                ItemRecord.message_function == int(MessageFunction.ORIGINAL),
-                ItemRecord.status != ItemStatus.REJECTED,
-            ),
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
-#: DESIGN.md §4: an item id counts as live for this long after it was received.
-LIVE_FOR = timedelta(days=365)
-
-
-async def _live(
-    session: AsyncSession, sender: str, item_id: str, received_at: datetime
-) -> str | None:
-    """The message of this operator's live version of the item (accepted or assessed, not
-    rejected, cancelled or superseded, received within `LIVE_FOR`), or None."""
-    found: str | None = await session.scalar(
-        select(ItemRecord.message_id)
-        .where(
-            ItemRecord.sender_operator == sender,
-            ItemRecord.item_id == item_id,
-            ItemRecord.status.in_([ItemStatus.ACCEPTED, ItemStatus.ASSESSED]),
-            ItemRecord.received_at >= aware(received_at).astimezone(UTC) - LIVE_FOR,
-        )
-        .limit(1)
-    )
-    return found
-
-
-async def _supersede(session: AsyncSession, sender: str, items: list[ItemRecord]) -> None:
-    """Earlier versions of items this message replaces or cancels are superseded."""
-    for item in items:
-        if item.message_function == MessageFunction.ORIGINAL:
-            continue
-        await session.execute(
-            update(ItemRecord)
-            .where(
-                ItemRecord.sender_operator == sender,
-                ItemRecord.item_id == item.item_id,
-                ItemRecord.id != item.id,
-                ItemRecord.version <= item.version,
-                ItemRecord.status.in_([ItemStatus.ACCEPTED, ItemStatus.ASSESSED]),
-            )
-            .values(status=ItemStatus.SUPERSEDED)
-        )
