@@ -11,12 +11,14 @@ acknowledge.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import orjson
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from messages.jsoncodec import decode_item_json
@@ -26,19 +28,60 @@ from risk.parties import address_block
 from service.db.models import Assessment, ItemRecord, ItemStatus
 from service.settings import Settings
 from service.stages.runner import Outgoing, Stage, header
+from service.stages.versions import chunks
 from service.stages.windows import PersistentWindows
 
 log = structlog.get_logger(__name__)
 
 
-def _body(row: ItemRecord, kind: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """What the stage needs of an item row; the validate stage sends it in the record's
+    headers, so the row is not read again (older records without them are read)."""
+
+    id: uuid.UUID
+    inbox_id: uuid.UUID
+    item_id: str
+    sender_operator: str
+    message_id: str
+    message_function: int
+
+    @classmethod
+    def of_row(cls, row: ItemRecord) -> ItemRef:
+        return cls(
+            row.id, row.inbox_id, row.item_id, row.sender_operator, row.message_id,
+            row.message_function,
+        )  # fmt: skip
+
+    @classmethod
+    def of_headers(cls, record: ConsumerRecord[bytes, bytes]) -> ItemRef | None:
+        found = {name: value for name, value in record.headers if name in _REF_HEADERS}
+        if len(found) < len(_REF_HEADERS):
+            return None
+        return cls(
+            uuid.UUID(found["item-row-id"].decode()),
+            uuid.UUID(found["inbox-id"].decode()),
+            found["item-id"].decode(),
+            found["sender-operator"].decode(),
+            found["message-id"].decode(),
+            int(found["message-function"]),
+        )
+
+
+_REF_HEADERS = frozenset(
+    {"item-row-id", "inbox-id", "item-id", "sender-operator", "message-id", "message-function"}
+)
+_ASSESSMENTS = cast(Table, Assessment.__table__)
+
+
+def _body(ref: ItemRef, kind: str) -> dict[str, Any]:
     """What every `aed.assessed` record says about its item."""
     return {
         "kind": kind,
-        "item_row_id": str(row.id),
-        "item_id": row.item_id,
-        "sender_operator": row.sender_operator,
-        "message_id": row.message_id,
+        "item_row_id": str(ref.id),
+        "item_id": ref.item_id,
+        "sender_operator": ref.sender_operator,
+        "message_id": ref.message_id,
     }
 
 
@@ -65,33 +108,22 @@ class AssessStage(Stage):
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[Outgoing]:
-        row_ids = [uuid.UUID(header(r, "item-row-id") or "") for r in records]
-        rows = {
-            row.id: row
-            for row in await session.scalars(select(ItemRecord).where(ItemRecord.id.in_(row_ids)))
-        }
-        done = {
-            a.item_row_id: a
-            for a in await session.scalars(
-                select(Assessment).where(Assessment.item_row_id.in_(row_ids))
-            )
-        }
+        refs = await self._refs(session, records)
+        done = await self._stored(session, [ref.id for ref in refs])
         outgoing: list[Outgoing] = []
-        to_score: list[tuple[ItemRecord, Any]] = []
+        to_score: list[tuple[ItemRef, Any, dict[str, Any]]] = []
         in_batch: set[uuid.UUID] = set()
-        for record, row_id in zip(records, row_ids, strict=True):
-            row = rows.get(row_id)
-            if row is None:
-                raise LookupError(f"item row {row_id} not in the database")
-            if row_id in in_batch:
+        for record, ref in zip(records, refs, strict=True):
+            if ref.id in in_batch:
                 continue  # a re-sent message can put one item in a batch twice: score it once
-            in_batch.add(row_id)
-            if row_id in done:
-                outgoing.append(self._emit(done[row_id], row))
-            elif row.message_function == MessageFunction.CANCEL:
-                outgoing.append(self._cancellation(row))
+            in_batch.add(ref.id)
+            canonical = orjson.loads(record.value or b"")
+            if ref.id in done:
+                outgoing.append(self._emit(done[ref.id], ref, canonical))
+            elif ref.message_function == MessageFunction.CANCEL:
+                outgoing.append(self._cancellation(ref))
             else:
-                to_score.append((row, decode_item_json(record.value or b"")))
+                to_score.append((ref, decode_item_json(record.value or b""), canonical))
         if to_score:
             try:
                 outgoing += await self._score(session, to_score)
@@ -100,8 +132,48 @@ class AssessStage(Stage):
                 raise
         return outgoing
 
+    async def _refs(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> list[ItemRef]:
+        """Each record's item, from its headers, or from its row when it has none."""
+        refs = [ItemRef.of_headers(record) for record in records]
+        missing = [
+            uuid.UUID(header(record, "item-row-id") or "")
+            for record, ref in zip(records, refs, strict=True)
+            if ref is None
+        ]
+        if not missing:
+            return [ref for ref in refs if ref is not None]
+        rows = {
+            row.id: ItemRef.of_row(row)
+            for part in chunks(missing)
+            for row in await session.scalars(select(ItemRecord).where(ItemRecord.id.in_(part)))
+        }
+        found: list[ItemRef] = []
+        for record, ref in zip(records, refs, strict=True):
+            if ref is None:
+                row_id = uuid.UUID(header(record, "item-row-id") or "")
+                if row_id not in rows:
+                    raise LookupError(f"item row {row_id} not in the database")
+                ref = rows[row_id]
+            found.append(ref)
+        return found
+
+    async def _stored(
+        self, session: AsyncSession, row_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        """Assessments already stored for these rows (a redelivery re-emits them)."""
+        columns = [_ASSESSMENTS.c[name] for name in _EMITTED]
+        stored: dict[uuid.UUID, dict[str, Any]] = {}
+        for part in chunks(sorted(set(row_ids))):
+            rows = await session.execute(
+                select(*columns).where(_ASSESSMENTS.c.item_row_id.in_(part))
+            )
+            stored.update({row.item_row_id: dict(row._mapping) for row in rows})
+        return stored
+
     async def _score(
-        self, session: AsyncSession, batch: list[tuple[ItemRecord, Any]]
+        self, session: AsyncSession, batch: list[tuple[ItemRef, Any, dict[str, Any]]]
     ) -> list[Outgoing]:
         if self.engine.ruleset.stateful:
             await self._observe_siblings(session, batch)
@@ -110,19 +182,19 @@ class AssessStage(Stage):
         # share the batch (the decision must not depend on how records were batched).
         results = []
         for run in _by_message(batch):
-            results += self.engine.assess_many([item for _, item in run], self.windows)
-        stored: list[tuple[Assessment, ItemRecord]] = []
-        for (row, _), result in zip(batch, results, strict=True):
-            assessment = Assessment(
-                id=uuid.uuid4(),
-                item_row_id=row.id,
-                item_id=row.item_id,
-                ruleset=result.ruleset,
-                ruleset_version=result.ruleset_version,
-                score=result.score,
-                action=result.action,
-                security_action=result.security_action,
-                hits=[
+            results += self.engine.assess_many([item for _, item, _ in run], self.windows)
+        now = datetime.now(UTC)
+        stored: list[dict[str, Any]] = [
+            {
+                "id": uuid.uuid4(),
+                "item_row_id": ref.id,
+                "item_id": ref.item_id,
+                "ruleset": result.ruleset,
+                "ruleset_version": result.ruleset_version,
+                "score": result.score,
+                "action": result.action,
+                "security_action": result.security_action,
+                "hits": [
                     {
                         **hit.as_dict(),
                         "action": hit.action,
@@ -131,35 +203,38 @@ class AssessStage(Stage):
                     }
                     for hit in result.hits
                 ],
-                skipped=list(result.skipped),
+                "skipped": list(result.skipped),
+                "assessed_at": now,
+            }
+            for (ref, _, _), result in zip(batch, results, strict=True)
+        ]
+        for part in chunks(stored):
+            await session.execute(insert(_ASSESSMENTS), list(part))
+        for ids in chunks([ref.id for ref, _, _ in batch]):
+            await session.execute(
+                update(_ITEMS)
+                .where(_ITEMS.c.id.in_(ids), _ITEMS.c.status == ItemStatus.ACCEPTED)
+                .values(status=ItemStatus.ASSESSED)
             )
-            session.add(assessment)
-            stored.append((assessment, row))
-        await session.execute(
-            update(ItemRecord)
-            .where(ItemRecord.id.in_([row.id for row, _ in batch]))
-            .where(ItemRecord.status == ItemStatus.ACCEPTED)
-            .values(status=ItemStatus.ASSESSED)
-        )
         await self.windows.flush(session)
-        await session.flush()
-        return [self._emit(assessment, row) for assessment, row in stored]
+        return [
+            self._emit(assessment, ref, canonical)
+            for assessment, (ref, _, canonical) in zip(stored, batch, strict=True)
+        ]
 
-    async def _observe_siblings(
-        self, session: AsyncSession, batch: list[tuple[ItemRecord, Any]]
-    ) -> None:
+    async def _observe_siblings(self, session: AsyncSession, batch: list[_Scored]) -> None:
         """Observe the not yet assessed items of the batch's messages that share a window
         with an item of the batch: the same addressee (key, or door: risk.parties), or,
         for gifts, the same sender. A batch can end inside a message (a backlog longer
         than `batch_max_records`); the parts of a split order must still see each other,
         as they do offline (`aedex assess` observes a whole message first). Observing is
         idempotent per item, so they are observed again when they come."""
-        in_batch = {row.id for row, _ in batch}
-        inboxes = {row.inbox_id for row, _ in batch}
-        keys = {item.addressee_key for _, item in batch}
-        doors = {block for _, item in batch if (block := address_block(item.addressee))}
-        postcodes = {item.addressee.postcode for _, item in batch if item.addressee.postcode}
-        gift_senders = {item.sender_key for _, item in batch if item.category == "GIFT"}
+        in_batch = {ref.id for ref, _, _ in batch}
+        inboxes = {ref.inbox_id for ref, _, _ in batch}
+        keys = {item.addressee_key for _, item, _ in batch}
+        doors = {block for _, item, _ in batch if (block := address_block(item.addressee))}
+        postcodes = {item.addressee.postcode for _, item, _ in batch if item.addressee.postcode}
+        gift_senders = {item.sender_key for _, item, _ in batch if item.category == "GIFT"}
         addressee = ItemRecord.canonical["addressee_key"].as_string()
         postcode = ItemRecord.canonical["addressee"]["postcode"].as_string()
         siblings = await session.execute(
@@ -186,38 +261,54 @@ class AssessStage(Stage):
             ):
                 self.windows.observe(item)
 
-    def _emit(self, assessment: Assessment, row: ItemRecord) -> Outgoing:
+    def _emit(
+        self, assessment: dict[str, Any], ref: ItemRef, canonical: dict[str, Any]
+    ) -> Outgoing:
         return self._record(
-            row,
+            ref,
             {
-                **_body(row, "assessment"),
-                "ruleset": f"{assessment.ruleset} {assessment.ruleset_version}",
-                "score": assessment.score,
-                "action": assessment.action,
-                "security_action": assessment.security_action,
-                "hits": assessment.hits,
+                **_body(ref, "assessment"),
+                "ruleset": f"{assessment['ruleset']} {assessment['ruleset_version']}",
+                "score": assessment["score"],
+                "action": assessment["action"],
+                "security_action": assessment["security_action"],
+                "hits": assessment["hits"],
                 # What the review queue filters and sorts by (service.stages.respond).
-                "origin": ((row.canonical or {}).get("sender") or {}).get("country"),
-                "received_at": (row.canonical or {}).get("received_at"),
-                "expected_arrival": (row.canonical or {}).get("expected_arrival"),
+                "origin": (canonical.get("sender") or {}).get("country"),
+                "received_at": canonical.get("received_at"),
+                "expected_arrival": canonical.get("expected_arrival"),
             },
         )
 
-    def _cancellation(self, row: ItemRecord) -> Outgoing:
-        return self._record(row, _body(row, "cancellation"))
+    def _cancellation(self, ref: ItemRef) -> Outgoing:
+        return self._record(ref, _body(ref, "cancellation"))
 
-    def _record(self, row: ItemRecord, body: dict[str, Any]) -> Outgoing:
+    def _record(self, ref: ItemRef, body: dict[str, Any]) -> Outgoing:
         return Outgoing(
             self.settings.topics.assessed,
-            row.item_id.encode(),
+            ref.item_id.encode(),
             orjson.dumps(body),
-            [("item-row-id", str(row.id).encode())],
+            [("item-row-id", str(ref.id).encode())],
         )
 
 
-def _by_message(batch: list[tuple[ItemRecord, Any]]) -> list[list[tuple[ItemRecord, Any]]]:
+_Scored = tuple[ItemRef, Any, dict[str, Any]]
+_ITEMS = cast(Table, ItemRecord.__table__)
+#: The columns `_emit` reads of a stored assessment.
+_EMITTED = (
+    "item_row_id",
+    "ruleset",
+    "ruleset_version",
+    "score",
+    "action",
+    "security_action",
+    "hits",
+)
+
+
+def _by_message(batch: list[_Scored]) -> list[list[_Scored]]:
     """Consecutive runs of the batch's items that came in one message (inbox row)."""
-    runs: list[list[tuple[ItemRecord, Any]]] = []
+    runs: list[list[_Scored]] = []
     for entry in batch:
         if runs and runs[-1][0][0].inbox_id == entry[0].inbox_id:
             runs[-1].append(entry)

@@ -9,17 +9,20 @@ written to `window_events` in the batch's transaction, and a process that
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from messages.canonical import Item
 from risk.state import DEFAULT_RETENTION, InMemoryState, event_time, window_entries
 from service.db.models import WindowEvent
+from service.stages.versions import chunks
 
 
 class PersistentWindows(InMemoryState):
@@ -47,14 +50,9 @@ class PersistentWindows(InMemoryState):
         rows = list(self._pending.values())
         self._pending.clear()
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(WindowEvent).values(rows)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["key", "item_id"],
-                set_={"at": statement.excluded.at, "value_eur": statement.excluded.value_eur},
-            )
-        )
+        statement = _upsert(dialect)
+        for part in chunks(rows):
+            await session.execute(statement, list(part))
 
     def discard_pending(self) -> None:
         """The batch's transaction failed: its rows will come again with the redelivery."""
@@ -76,3 +74,16 @@ class PersistentWindows(InMemoryState):
             self.restore(key, item_id, at, value)
             count += 1
         return count
+
+
+@functools.cache
+def _upsert(dialect: str) -> Insert:
+    """One statement per dialect, built once and run with many parameter sets: built and
+    compiled afresh per batch with the rows inlined, it cost more than the risk engine."""
+    table = cast(Table, WindowEvent.__table__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["key", "item_id"],
+        set_={"at": statement.excluded.at, "value_eur": statement.excluded.value_eur},
+    )
