@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     #: Records per stage batch (`getmany` max_records) and the wait for one.
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
+    #: A fetched batch is handled and committed in slices of at most this many bytes of
+    #: record values: a batch of big messages (10,000 items each) never holds a worker
+    #: for minutes, and an outage or a stop costs at most one slice.
+    batch_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     #: The relay publishes a message the API has not published within this many seconds.
     relay_grace_s: float = Field(default=2.0, ge=0)
     #: A message not settled (every item answered) this long after publishing is published

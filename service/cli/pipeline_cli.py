@@ -12,6 +12,7 @@ import httpx
 import typer
 import uvicorn
 
+from service.heap import freeze_startup_objects
 from service.logs import configure_logging, redact_text
 from service.settings import WORKERS, Settings
 
@@ -24,6 +25,7 @@ keys_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
 def serve(app: FastAPI, settings: Settings) -> None:
     """uvicorn with a bounded shutdown: requests still in flight after
     `shutdown_timeout_s` are cut off, so SIGTERM always ends the process."""
+    freeze_startup_objects()  # the app is built: its routes, schemas and models stay
     uvicorn.run(
         app,
         host=settings.host,

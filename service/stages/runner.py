@@ -35,6 +35,8 @@ from service.settings import Settings
 log = structlog.get_logger(__name__)
 
 #: Waits before retrying a batch after the database or broker failed.
+#: Longest an idle worker looks for partitions to reset (a rebalance makes it wait).
+RESET_TIMEOUT_S = 5.0
 RETRY_DELAY_S = 1.0
 
 
@@ -116,6 +118,36 @@ def deadletter(
     )
 
 
+def slices_of(
+    records: list[ConsumerRecord[bytes, bytes]], max_bytes: int
+) -> list[list[ConsumerRecord[bytes, bytes]]]:
+    """`records` in order, cut into slices of at most `max_bytes` of values (a record
+    bigger than that is a slice of its own)."""
+    slices: list[list[ConsumerRecord[bytes, bytes]]] = []
+    size = 0
+    for record in records:
+        length = len(record.value or b"")
+        if not slices or (size + length > max_bytes and slices[-1]):
+            slices.append([])
+            size = 0
+        slices[-1].append(record)
+        size += length
+    return slices
+
+
+def _rewind(consumer: AIOKafkaConsumer, unhandled: list[ConsumerRecord[bytes, bytes]]) -> None:
+    """Fetch these records again: each partition still owned back to its first unhandled
+    offset (a partition gone meanwhile starts from its committed offset at its new owner)."""
+    first: dict[TopicPartition, int] = {}
+    for record in unhandled:
+        first.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+    for tp, offset in first.items():
+        try:
+            consumer.seek(tp, offset)
+        except IllegalStateError:
+            continue
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, runner: StageRunner) -> None:
         self.runner = runner
@@ -135,6 +167,12 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             )
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        # One line per join or rebalance: a rebalance storm shows in the log at a glance.
+        log.info(
+            "partitions assigned",
+            stage=self.runner.handler.name,
+            partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned),
+        )
         await self.runner.handler.on_assigned(self.runner.sessions, set(assigned))
 
 
@@ -202,7 +240,11 @@ class StageRunner:
     async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
         while not self.stopping.is_set():
             async with self.batch_lock:
-                await self._one_batch(consumer, producer)
+                fetched = await self._one_batch(consumer, producer)
+            if not fetched:
+                # Outside the lock: a reset waits for the coordinator, and a rebalance in
+                # progress waits for the lock (on_partitions_revoked).
+                await self._reset_past_the_end(consumer)
 
     async def _fetch(
         self, consumer: AIOKafkaConsumer
@@ -224,13 +266,33 @@ class StageRunner:
             await asyncio.sleep(RETRY_DELAY_S)
             return {}
 
-    async def _one_batch(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
-        stage = self.handler.name
+    async def _one_batch(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> bool:
+        """Fetch, handle, produce and commit one batch; False when nothing was fetched."""
         batches = await self._fetch(consumer)
         records = [record for part in batches.values() for record in part]
         if not records:
-            await self._reset_past_the_end(consumer)
-            return
+            return False
+        slices = slices_of(records, self.settings.batch_max_bytes)
+        for number, piece in enumerate(slices):
+            owned = consumer.assignment()
+            # A partition revoked meanwhile is its new owner's: do not handle it twice.
+            piece = [r for r in piece if TopicPartition(r.topic, r.partition) in owned]
+            if piece and not await self._one_slice(consumer, producer, piece):
+                _rewind(consumer, [r for rest in slices[number:] for r in rest])
+                await asyncio.sleep(RETRY_DELAY_S)
+                return True
+            if self.stopping.is_set():
+                break  # the rest is fetched again by whoever reads these partitions next
+        return True
+
+    async def _one_slice(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        records: list[ConsumerRecord[bytes, bytes]],
+    ) -> bool:
+        """Handle, produce and commit `records`; False when an outage interrupted them."""
+        stage = self.handler.name
         started = time.perf_counter()
         try:
             readable, unreadable = self._split_undecodable(records)
@@ -239,11 +301,11 @@ class StageRunner:
             await self._produce(producer, outgoing)
         except (DBAPIError, KafkaError, OSError, TimeoutError) as error:
             log.warning("batch failed; rewinding", stage=stage, error=repr(error))
-            for tp, part in batches.items():
-                consumer.seek(tp, part[0].offset)
-            await asyncio.sleep(RETRY_DELAY_S)
-            return
-        await self._commit(consumer, {tp: part[-1].offset + 1 for tp, part in batches.items()})
+            return False
+        ends: dict[TopicPartition, int] = {}
+        for record in records:
+            ends[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        await self._commit(consumer, ends)
         self.handled += len(records)
         self.metrics.stage_records.labels(stage, "handled").inc(len(records))
         self.metrics.stage_batch_seconds.labels(stage).observe(time.perf_counter() - started)
@@ -251,6 +313,7 @@ class StageRunner:
         now_ms = time.time() * 1000
         for record in records:
             waited.observe(max(0.0, now_ms - record.timestamp) / 1000)
+        return True
 
     async def _reset_past_the_end(self, consumer: AIOKafkaConsumer) -> None:
         """Start again from the earliest offset of a partition whose position is past the end
@@ -261,24 +324,30 @@ class StageRunner:
         that was rewound after the restart) would wait past the end and skip every new
         record below its old position. Re-reading is safe: handlers are idempotent.
         """
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)
-            if end is None:
-                continue
-            position = await consumer.position(tp)
-            if position > end:
-                log.warning(
-                    "position past the end of the log (the broker lost its data?); "
-                    "reading the partition again from its earliest offset",
-                    stage=self.handler.name, topic=tp.topic, partition=tp.partition,
-                    position=position, end=end,
-                )  # fmt: skip
-                self.metrics.stage_records.labels(self.handler.name, "offset_reset").inc()
-                try:
-                    # A coroutine in aiokafka: not awaited, it would never reset anything.
-                    await consumer.seek_to_beginning(tp)
-                except IllegalStateError:
-                    continue  # revoked meanwhile: the new owner starts from its own position
+        try:
+            async with asyncio.timeout(RESET_TIMEOUT_S):
+                for tp in consumer.assignment():
+                    await self._reset_if_past_the_end(consumer, tp)
+        except TimeoutError:
+            pass  # a rebalance in progress; the next idle fetch looks again
+        except IllegalStateError:
+            pass  # revoked meanwhile: the new owner starts from its own position
+
+    async def _reset_if_past_the_end(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+        end = consumer.highwater(tp)
+        if end is None:
+            return
+        position = await consumer.position(tp)
+        if position > end:
+            log.warning(
+                "position past the end of the log (the broker lost its data?); "
+                "reading the partition again from its earliest offset",
+                stage=self.handler.name, topic=tp.topic, partition=tp.partition,
+                position=position, end=end,
+            )  # fmt: skip
+            self.metrics.stage_records.labels(self.handler.name, "offset_reset").inc()
+            # A coroutine in aiokafka: not awaited, it would never reset anything.
+            await consumer.seek_to_beginning(tp)
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         """Commit `offsets` of the partitions this consumer still owns; a partition that has

@@ -13,6 +13,7 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -29,7 +30,7 @@ from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
 from messages.models import MessageFunction
 from messages.xml import XmlLimits
-from risk.parties import address_block_of
+from risk.parties import address_block, address_block_of
 from service.db.base import aware
 from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
@@ -70,15 +71,18 @@ class ValidateStage(Stage):
         # writing while this batch is checked.
         now = datetime.now(UTC)
         stored = await self._stored_rows(session, records)
-        checks: list[MessageCheck | None] = []
+        jobs: list[tuple[bytes, datetime] | None] = []
         for record in records:
             row = stored.get(header(record, "inbox-id") or "")
             if row is not None and row.status in (InboxStatus.PROCESSED, InboxStatus.REFUSED):
-                checks.append(None)
+                jobs.append(None)
             elif row is not None:
-                checks.append(self._check(row.raw, aware(row.received_at)))
+                jobs.append((row.raw, aware(row.received_at)))
             else:
-                checks.append(self._check(record.value or b"", now))
+                jobs.append((record.value or b"", now))
+        # Off the event loop: a slice of big messages takes seconds to check, and the
+        # consumer's heartbeats and fetches must go on meanwhile.
+        checks = await asyncio.to_thread(self._check_all, jobs)
         outgoing: list[Outgoing] = []
         for record, check in zip(records, checks, strict=True):
             row = stored.get(header(record, "inbox-id") or "")
@@ -98,8 +102,11 @@ class ValidateStage(Stage):
             outgoing += await self._validate(session, row, check)
         return outgoing
 
-    def _check(self, data: bytes, received_at: datetime) -> MessageCheck:
-        return check_message(data, received_at=received_at, limits=self.limits)
+    def _check_all(self, jobs: list[tuple[bytes, datetime] | None]) -> list[MessageCheck | None]:
+        return [
+            None if job is None else check_message(job[0], received_at=job[1], limits=self.limits)
+            for job in jobs
+        ]
 
     async def _stored_rows(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
@@ -151,6 +158,7 @@ class ValidateStage(Stage):
             )
         )
         items: list[dict[str, Any]] = []
+        outgoing: list[Outgoing] = []
         for item_check in check.items:
             findings = (
                 [*check.findings, *item_check.findings] if check.refused else item_check.findings
@@ -171,31 +179,34 @@ class ValidateStage(Stage):
                     findings = [*findings, _item_id_reused(item_check.index, live[item.item_id])]
                     item = None
             rejected = item is None or check.refused
-            items.append(
-                {
-                    "id": uuid.uuid4(),
-                    "inbox_id": row.id,
-                    "position": item_check.index,
-                    "item_id": item_id[:35],
-                    "sender_operator": sender,
-                    "message_id": row.message_id,
-                    "message_function": int(function),
-                    "version": version,
-                    "status": ItemStatus.REJECTED
-                    if rejected
-                    else ItemStatus.CANCELLED
-                    if function == MessageFunction.CANCEL
-                    else ItemStatus.ACCEPTED,
-                    "canonical": None
-                    if rejected or item is None
-                    else orjson.loads(encode_item_json(item)),
-                    # A converted manifest's findings name its own places, not the CUSITM's.
-                    "findings": relocate(row.locations, [f.as_dict() for f in findings]),
-                    "received_at": row.received_at,
-                    "sender_key": item.sender_key[:200] if item is not None else None,
-                    "addressee_key": item.addressee_key[:200] if item is not None else None,
-                }
-            )
+            # Encoded once: the stored column and the record carry these very bytes.
+            encoded = None if rejected or item is None else encode_item_json(item)
+            fields: dict[str, Any] = {
+                "id": uuid.uuid4(),
+                "inbox_id": row.id,
+                "position": item_check.index,
+                "item_id": item_id[:35],
+                "sender_operator": sender,
+                "message_id": row.message_id,
+                "message_function": int(function),
+                "version": version,
+                "status": ItemStatus.REJECTED
+                if rejected
+                else ItemStatus.CANCELLED
+                if function == MessageFunction.CANCEL
+                else ItemStatus.ACCEPTED,
+                "canonical": None if encoded is None else orjson.Fragment(encoded),
+                # A converted manifest's findings name its own places, not the CUSITM's.
+                "findings": relocate(row.locations, [f.as_dict() for f in findings]),
+                "received_at": row.received_at,
+                "sender_key": item.sender_key[:200] if item is not None else None,
+                "addressee_key": item.addressee_key[:200] if item is not None else None,
+            }
+            items.append(fields)
+            if encoded is not None and item is not None:
+                outgoing.append(self._emit(fields, encoded, _door(item, fields["item_id"])))
+            else:
+                outgoing.append(self._emit(fields))
         for part in versions.chunks(items):
             await session.execute(insert(_ITEMS), list(part))
         await versions.supersede(
@@ -208,7 +219,7 @@ class ValidateStage(Stage):
         if check.refused:
             row.error = {"findings": relocate(row.locations, [f.as_dict() for f in check.findings])}
         await session.flush()
-        return [self._emit(item) for item in items]
+        return outgoing
 
     async def _replay(self, session: AsyncSession, row: InboxMessage) -> list[Outgoing]:
         columns = [_ITEMS.c[name] for name in _EMITTED]
@@ -217,7 +228,9 @@ class ValidateStage(Stage):
         )
         return [self._emit(dict(item._mapping)) for item in rows]
 
-    def _emit(self, item: dict[str, Any]) -> Outgoing:
+    def _emit(
+        self, item: dict[str, Any], encoded: bytes | None = None, key: bytes | None = None
+    ) -> Outgoing:
         """The item's record: to `aed.validated` with what the assess stage needs in its
         headers (so it reads no row), or to `aed.rejected` with the findings."""
         topics = self.settings.topics
@@ -241,8 +254,9 @@ class ValidateStage(Stage):
             ("sender-operator", item["sender_operator"].encode()),
             ("message-id", item["message_id"].encode()),
         ]
-        key = _partition_key(canonical, item["item_id"])
-        return Outgoing(topics.validated, key, orjson.dumps(canonical), headers)
+        if encoded is None:  # re-emitted from the stored row
+            encoded, key = orjson.dumps(canonical), _partition_key(canonical, item["item_id"])
+        return Outgoing(topics.validated, key, encoded, headers)
 
 
 _ITEMS = cast(Table, ItemRecord.__table__)
@@ -256,6 +270,14 @@ _EMITTED = (
 def _amends(item: Item) -> bool:
     """A replacement or cancellation: it needs an earlier version to amend."""
     return item.message_function in (MessageFunction.CANCEL, MessageFunction.REPLACE)
+
+
+def _door(item: Item, item_id: str) -> bytes:
+    """`_partition_key` of the canonical item itself (the same key, no JSON to read)."""
+    block = address_block(item.addressee)
+    if block is not None:
+        return block.encode()
+    return (item.addressee_key or item_id).encode()
 
 
 def _partition_key(canonical: dict[str, Any], item_id: str) -> bytes:

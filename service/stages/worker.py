@@ -9,6 +9,7 @@ import structlog
 from prometheus_client import start_http_server
 
 from service.db.engine import create_engine, create_sessionmaker
+from service.heap import freeze_startup_objects
 from service.metrics import Metrics
 from service.settings import Settings
 from service.stages.assess import AssessStage
@@ -57,6 +58,7 @@ async def run_worker(stage: str, settings: Settings, *, metrics_port: int | None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.stop)
+    freeze_startup_objects()
     log.info("stage started", stage=stage, bootstrap=settings.kafka_bootstrap)
     beating = asyncio.create_task(
         beat_until_stopped(sessions, stage, runner.partitions, runner.stopping)

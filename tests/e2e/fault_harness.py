@@ -371,7 +371,9 @@ def assert_nothing_lost_or_doubled(row: FaultRow) -> None:
 
 
 #: /healthz under attack: 90 % of answers within this, and none slower than the worst bound.
-HEALTHZ_P90_S = 0.100
+#: A stalled loop (the fault these guard against) takes seconds per probe; the bounds leave
+#: room for a machine whose two cores are shared with other test workers.
+HEALTHZ_P90_S = 0.250
 HEALTHZ_WORST_S = 1.0
 
 

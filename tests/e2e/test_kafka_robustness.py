@@ -320,3 +320,55 @@ async def test_a_position_past_the_end_of_the_log_is_read_again_from_its_earlies
         await asyncio.gather(task, return_exceptions=True)
         await engine.dispose()
     assert stage.seen == records
+
+
+class _OutageOnce(_RecordingStage):
+    """Fails the first slice holding `poisoned` with an outage (as a lost database would)."""
+
+    def __init__(self, *args: object, poisoned: bytes, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.poisoned = poisoned
+        self.slices: list[list[bytes]] = []
+        self.failed = False
+
+    async def handle(
+        self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> Sequence[Outgoing]:  # type: ignore[override]
+        values = [r.value or b"" for r in records]
+        self.slices.append(values)
+        if self.poisoned in values and not self.failed:
+            self.failed = True
+            raise OSError("database unreachable")
+        return await super().handle(session, records)
+
+
+async def test_a_batch_is_handled_in_slices_and_an_outage_rewinds_only_what_is_unhandled(
+    sqlite_migrated_url: str, kafka_bootstrap: str
+) -> None:
+    """Ten 2-byte records fetched as one batch, handled two by two (batch_max_bytes=4);
+    an outage in the third slice re-reads from it on, and no record is handled twice."""
+    from service.db.engine import create_engine, create_sessionmaker
+
+    settings = pipeline_settings(sqlite_migrated_url, kafka_bootstrap).model_copy(
+        update={"batch_max_bytes": 4, "batch_max_records": 50}
+    )
+    await ensure_topics(settings, kafka_bootstrap)
+    values = [b"v%d" % n for n in range(10)]
+    await asyncio.to_thread(
+        _produce_to_partition_0, kafka_bootstrap, settings.topics.inbound, values
+    )
+    engine = create_engine(sqlite_migrated_url)
+    stage = _OutageOnce(settings, poisoned=b"v4")
+    runner = StageRunner(
+        stage, settings=settings, bootstrap=kafka_bootstrap, sessions=create_sessionmaker(engine)
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+        await _wait_seen(stage, task, len(values))
+    finally:
+        runner.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()
+    assert stage.seen == values, "every record once, in order"
+    assert stage.failed
+    assert max(len(piece) for piece in stage.slices) <= 2, stage.slices
