@@ -1,37 +1,58 @@
-"""End-to-end pipeline throughput and latency, against the broker's raw passthrough.
+"""End-to-end pipeline throughput, latency and per-process cost, against the broker's passthrough.
 
-The DESIGN.md §11 targets for the whole system, measured in one run on the
-embedded Tansu broker and a fresh SQLite file, with the same generated ITMATT
-messages (clean traffic plus the generator's risk scenarios, posted "now"):
+The issue-15 (and DESIGN.md §11) targets for the whole system, measured in one
+run on the embedded Tansu broker and a fresh SQLite file, with the same
+generated ITMATT messages (clean traffic plus the generator's risk scenarios,
+posted "now"). The phases, each selectable by name in `AEDEX_BENCH_E2E_PHASES`
+(a comma list; all of them by default):
 
-1. broker passthrough: a plain group consumer reads the messages from one
-   topic and produces each record unchanged to another, awaiting the acks and
-   committing offsets per `getmany` batch, with the clients configured as the
-   stages configure theirs. This is the most any stage can move through this
-   broker on this machine, so the ratio to it is the figure that survives a
-   slow or noisy machine;
-2. pipeline throughput: one OS process per stage, as `aedex run` starts them
-   (`aedex worker --stage validate|assess|respond|relay`); the messages are
-   produced straight to `aed.inbound`, and the clock runs from the first
-   produce until every item has its answer (fiscal decision, rejection or
-   cancellation) in the `responses` table;
-3. latency at half of the measured maximum: the same pipeline behind the real
-   HTTP API (uvicorn in its own process), messages posted at a steady rate for
-   a fixed time; per item, intake (the inbox row's `received_at`) to its
-   assessment row's `assessed_at`, read from the database.
+1. `passthrough`: a plain group consumer reads the messages from one topic and
+   produces each record unchanged to another, awaiting the acks and committing
+   offsets per `getmany` batch, with the clients configured as the stages
+   configure theirs. This is the most any stage can move through this broker on
+   this machine, so the ratio to it is the figure that survives a slow or noisy
+   machine;
+2. `kafka`: one OS process per stage, as `aedex run` starts them (`aedex worker
+   --stage validate|assess|respond|relay`); the messages are produced straight
+   to `aed.inbound`, and the clock runs from the first produce until every item
+   has its answer (fiscal decision, rejection or cancellation) in the
+   `responses` table;
+3. `http`: sustained throughput through the real HTTP API (uvicorn in its own
+   process, started once and reused by the later phases): the messages are
+   posted closed-loop with a bounded number in flight
+   (`AEDEX_BENCH_E2E_CONCURRENCY`), a 429 retried after a pause, and the clock
+   runs from the first post until every item is answered;
+4. `latency-half` and `latency-500`: the same API, messages posted open-loop
+   at a steady rate for a fixed time, at half of the sustained HTTP maximum (of
+   the Kafka-direct one when `http` is not run) and at a steady 500 items/s;
+   per item, intake (its inbox row's `received_at`) to its answer (the
+   `responses` row's `created_at`), read from the database.
+
+Every phase also reports what each process spent on it, from the processes' own
+kernel accounting (benchmarks/proc_stats.py): CPU-µs per item of the API, the
+relay, each stage, the broker (the Tansu child of EmbeddedBroker) and, apart,
+this process (the load generator: producing, posting, polling the database);
+their sum over the pipeline processes is the cost of an item however busy the
+machine was. The RSS of each is sampled every few seconds (start, end, largest).
+`AEDEX_BENCH_SOAK_ITEMS=N` adds a `soak` phase (not run by default): N more
+items Kafka-direct, in chunks, recording items done against each process's RSS.
 
 Stage progress (inbox messages processed, items, assessments, answers) is
-sampled while the throughput phase runs, to show which stage lags. Records
-produced straight to `aed.inbound` need no operator or key (the validate
-stage stores them as source KAFKA); the API phase creates a key per operator.
-The other §11 latency target (≤ 35 ms at a steady 3,000 items/s) is not run
-here. Every process of the run shares the machine's 2 cores, so CPU used by
-anything else (a test suite beside it) is measured and reported as a warning.
-`AEDEX_BENCH_E2E_ITEMS` overrides the number of items of phases 1 and 2.
+sampled while the throughput phases run, to show which stage lags. Records
+produced straight to `aed.inbound` need no operator or key (the validate stage
+stores them as source KAFKA); the API phases create a key per operator. Every
+process of the run shares the machine's 2 cores, so CPU used by anything else
+(a test suite beside it) is measured and reported as a warning, per phase and
+for the run. `AEDEX_BENCH_E2E_ITEMS` sets the number of items of the
+passthrough, Kafka-direct and sustained HTTP phases; `AEDEX_BENCH_LABEL` (or
+`--label` when run as `python -m benchmarks.pipeline_e2e`) names the run in its
+JSON, written to benchmarks/results/pipeline_e2e-<UTC time>.json and
+pipeline_e2e-latest.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
@@ -46,8 +67,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
@@ -59,6 +82,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.generator import generate, itmatt_only
+from benchmarks.proc_stats import (
+    RssSampler,
+    RssSummary,
+    Snapshot,
+    cpu_used,
+    machine_busy_s,
+    per_item_us,
+    rss_bytes,
+)
 from service import kafka
 from service.broker import EmbeddedBroker
 from service.db.base import aware
@@ -69,33 +101,61 @@ from service.keys import create_keys
 from service.settings import Settings
 
 ITEMS = int(os.environ.get("AEDEX_BENCH_E2E_ITEMS", "15000"))
+SOAK_ITEMS = int(os.environ.get("AEDEX_BENCH_SOAK_ITEMS", "0"))
+LABEL = os.environ.get("AEDEX_BENCH_LABEL", "")
+PHASES = ("passthrough", "kafka", "http", "latency-half", "latency-500")
+#: Posts in flight at once in the sustained HTTP phase (below the API's per-key limit of 16).
+CONCURRENCY = int(os.environ.get("AEDEX_BENCH_E2E_CONCURRENCY", "12"))
 ITEMS_PER_MESSAGE = 50
 #: Items through the pipeline before the clock starts: group joins, imports, caches.
 WARMUP_ITEMS = 1_000
-#: Items posted through the API before the latency phase (its imports and connections).
+#: Items posted through the API once it is up (its imports and connections).
 API_WARMUP_ITEMS = 200
 LATENCY_SECONDS = 20.0
+STEADY_ITEMS_PER_S = 500.0
+#: The soak runs Kafka-direct in chunks of this many items, an RSS point after each.
+SOAK_CHUNK_ITEMS = 20_000
 #: The posting rate counts as achieved within this fraction of the requested one.
 RATE_TOLERANCE = 0.05
+#: A post refused with 429 (the per-key rate limit) is sent again after this pause.
+RETRY_AFTER_S = 0.05
+RSS_INTERVAL_S = 2.0
 PARTITIONS = 3
 SEED = 29
 POLL_S = 0.25
+#: The passthrough phase's limit.
 PHASE_TIMEOUT_S = 180.0
+#: A pipeline phase fails once no stage has moved for this long, or after WAIT_LIMIT_S in
+#: all: a slow machine (a test suite beside the run) stretches a phase, a stuck stage stalls it.
+STALL_TIMEOUT_S = 60.0
+WAIT_LIMIT_S = 1_800.0
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 #: What `aedex run` sets for the embedded broker: Tansu holds a group join until these pass.
 SESSION_TIMEOUT_MS = 1000
 HEARTBEAT_INTERVAL_MS = 100
 REBALANCE_TIMEOUT_MS = 1000
-TARGET_ITEMS_PER_S = 10_000
-TARGET_VS_PASSTHROUGH = 0.25
-TARGET_P99_MS = 100.0
+#: Issue 15: CPU per item summed over the pipeline processes on the HTTP path, and its goal.
+TARGET_HTTP_CPU_US = 600.0
+GOAL_HTTP_CPU_US = 400.0
+TARGET_HTTP_ITEMS_PER_S = 3_000.0
+GOAL_HTTP_ITEMS_PER_S = 5_000.0
+TARGET_KAFKA_ITEMS_PER_S = 3_500.0
+TARGET_P99_HALF_MS = 100.0
+TARGET_P99_STEADY_MS = 50.0
+#: DESIGN.md §11.
+DESIGN_ITEMS_PER_S = 10_000.0
+DESIGN_VS_PASSTHROUGH = 0.25
 #: Responses that answer an item's data, one per item.
 ANSWER_KINDS = (":fiscal", ":rejected", ":cancelled")
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).parent / "results" / "pipeline_e2e.json"
+RESULTS_DIR = Path(__file__).parent / "results"
 LOG_TAIL_LINES = 40
+BROKER = "broker"
+LOAD_GENERATOR = "load generator"
+#: Report order; the pipeline is every measured process but the load generator.
+PROCESS_ORDER = ("api", "relay", "validate", "assess", "respond", BROKER, LOAD_GENERATOR)
 
 
 class BenchmarkError(RuntimeError):
@@ -121,9 +181,9 @@ class Message:
 class Traffic:
     """One generator run, read as far as needed, so no MessageId or ItemId repeats."""
 
-    def __init__(self, *, seed: int) -> None:
+    def __init__(self, *, seed: int, items: int = 1_000_000) -> None:
         # Current now (the default base time), as live traffic is: not LATE_DATA.
-        options = itmatt_only(1_000_000, seed, scenarios=True, items_per_message=ITEMS_PER_MESSAGE)
+        options = itmatt_only(items, seed, scenarios=True, items_per_message=ITEMS_PER_MESSAGE)
         self._files = generate(options)
 
     def take(self, items: int) -> list[Message]:
@@ -269,19 +329,28 @@ async def wait_answered(
 ) -> list[Progress]:
     """Poll until `answers` items are answered; the samples, the last one at completion."""
     timeline: list[Progress] = []
+    moved = math.nan
     while True:
         point = await progress(engine, started)
+        # The stall clock starts at the first sample: the wait may begin long after `started`.
+        if not timeline or _counts(point) != _counts(timeline[-1]):
+            moved = point.at
         timeline.append(point)
         if point.answers >= answers:
             return timeline
         children.check()
-        if point.at > PHASE_TIMEOUT_S:
+        if point.at - moved > STALL_TIMEOUT_S or point.at > WAIT_LIMIT_S:
             raise BenchmarkError(
-                f"after {point.at:.0f} s: {point.answers:,} of {answers:,} items answered "
+                f"after {point.at:.0f} s ({point.at - moved:.0f} s without progress): "
+                f"{point.answers:,} of {answers:,} items answered "
                 f"({point.inbox:,} messages validated, {point.items:,} item rows, "
                 f"{point.assessments:,} assessments)"
             )
         await asyncio.sleep(POLL_S)
+
+
+def _counts(point: Progress) -> tuple[int, int, int, int]:
+    return point.inbox, point.items, point.assessments, point.answers
 
 
 def first_at(timeline: Sequence[Progress], stage: str) -> float:
@@ -293,6 +362,18 @@ def done_at(timeline: Sequence[Progress], stage: str) -> float:
     """When a stage's count first reached its final value: its last output."""
     final = getattr(timeline[-1], stage)
     return next(p.at for p in timeline if getattr(p, stage) >= final)
+
+
+_EXTRA_PUBLISHES = select(func.coalesce(func.sum(InboxMessage.publish_count - 1), 0)).where(
+    InboxMessage.publish_count > 1
+)
+
+
+async def extra_publishes(engine: AsyncEngine) -> int:
+    """Publishes beyond each inbox message's first: the relay re-publishes a message left
+    unsettled too long, and each copy is validated again (CPU a phase spends twice)."""
+    async with engine.connect() as connection:
+        return int(await connection.scalar(_EXTRA_PUBLISHES) or 0)
 
 
 # ------------------------------------------------------------------ phase 1: passthrough
@@ -387,7 +468,66 @@ async def passthrough(settings: Settings, messages: Sequence[Message]) -> Passth
     return Passthrough(len(messages), _items(messages), seconds)
 
 
-# ------------------------------------------------------------------ phase 2: pipeline
+# ------------------------------------------------------------------ per-process cost
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseCost:
+    """What each process spent over one phase, from its own accounting."""
+
+    items: int
+    #: Wall seconds between the two CPU snapshots (the phase, a poll interval wider).
+    seconds: float
+    cpu_s: dict[str, float]
+    rss: dict[str, RssSummary]
+    #: Other processes' share of all cores over the phase; None without /proc/stat.
+    others_share: float | None
+
+    @property
+    def us_per_item(self) -> dict[str, float]:
+        return per_item_us(self.cpu_s, self.items)
+
+    @property
+    def pipeline_us_per_item(self) -> float:
+        """CPU-µs per item summed over the pipeline's processes: the load generator excluded."""
+        return sum(us for name, us in self.us_per_item.items() if name != LOAD_GENERATOR)
+
+
+class Meter:
+    """CPU snapshots and RSS samples of the run's processes around one phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._machine = machine_busy_s()
+        self._start = Snapshot.take(pids)
+        self._pids = pids
+        self._rss = RssSampler(pids, RSS_INTERVAL_S).start()
+
+    def stop(self, items: int) -> PhaseCost:
+        end = Snapshot.take(self._pids)
+        machine_now = machine_busy_s()
+        rss = self._rss.stop()
+        used = cpu_used(self._start, end)
+        seconds = end.at - self._start.at
+        others = None
+        if machine_now is not None and self._machine is not None and seconds > 0:
+            busy = machine_now - self._machine - sum(used.values())
+            others = max(0.0, busy) / (seconds * (os.cpu_count() or 1))
+        return PhaseCost(items, seconds, used, rss, others)
+
+
+#: The named pids of the run's processes now (the API joins once started).
+Pids = Callable[[], dict[str, int]]
+
+
+def process_ids(children: Children, broker_pid: int | None) -> dict[str, int]:
+    pids = {name: process.pid for name, process in children.processes.items()}
+    if broker_pid is not None:
+        pids[BROKER] = broker_pid
+    pids[LOAD_GENERATOR] = os.getpid()
+    return pids
+
+
+# ------------------------------------------------------------------ phase 2: Kafka-direct
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,27 +538,18 @@ class Throughput:
     #: Seconds from the first produce until the last record was acknowledged.
     produce_seconds: float
     timeline: list[Progress]
+    cost: PhaseCost
+    #: Inbox messages published again during the phase (`extra_publishes`).
+    republished: int
 
     @property
     def items_per_s(self) -> float:
         return self.items / self.seconds
 
 
-async def through_pipeline(
-    settings: Settings, engine: AsyncEngine, children: Children, messages: Sequence[Message]
-) -> Throughput:
-    """Produce straight to `aed.inbound`; seconds until every item has its answer."""
-    producer = kafka.producer(settings, settings.kafka_bootstrap)
-    await producer.start()
-    try:
-        before = await progress(engine, time.perf_counter())
-        started = time.perf_counter()
-        await produce(producer, settings.topics.inbound, messages)
-        produced = time.perf_counter() - started
-        timeline = await wait_answered(engine, children, before.answers + _items(messages), started)
-    finally:
-        await producer.stop()
-    relative = [
+def _relative(timeline: Sequence[Progress], before: Progress) -> list[Progress]:
+    """The samples as counts since the phase began."""
+    return [
         Progress(
             round(p.at, 3),
             p.inbox - before.inbox,
@@ -428,10 +559,93 @@ async def through_pipeline(
         )
         for p in timeline
     ]
-    return Throughput(len(messages), _items(messages), timeline[-1].at, produced, relative)
 
 
-# ------------------------------------------------------------------ phase 3: latency
+async def through_pipeline(
+    settings: Settings,
+    engine: AsyncEngine,
+    children: Children,
+    pids: Pids,
+    messages: Sequence[Message],
+) -> Throughput:
+    """Produce straight to `aed.inbound`; seconds until every item has its answer."""
+    producer = kafka.producer(settings, settings.kafka_bootstrap)
+    await producer.start()
+    try:
+        before = await progress(engine, time.perf_counter())
+        published = await extra_publishes(engine)
+        meter = Meter(pids())
+        started = time.perf_counter()
+        await produce(producer, settings.topics.inbound, messages)
+        produced = time.perf_counter() - started
+        timeline = await wait_answered(engine, children, before.answers + _items(messages), started)
+        cost = meter.stop(_items(messages))
+    finally:
+        await producer.stop()
+    return Throughput(
+        len(messages),
+        _items(messages),
+        timeline[-1].at,
+        produced,
+        _relative(timeline, before),
+        cost,
+        await extra_publishes(engine) - published,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Soak:
+    items: int
+    seconds: float
+    #: After each chunk: items done, seconds, the chunk's items/s, RSS bytes per process.
+    curve: list[dict[str, Any]]
+    cost: PhaseCost
+
+
+async def soak(
+    settings: Settings,
+    engine: AsyncEngine,
+    children: Children,
+    pids: Pids,
+    traffic: Traffic,
+    items: int,
+) -> Soak:
+    """Kafka-direct in chunks; the RSS of every process after each (a leak shows as a slope).
+
+    The chunks are generated inside the phase, so the load generator's CPU here
+    includes the generator; the pipeline's does not.
+    """
+    named = pids()
+    meter = Meter(named)
+    started = time.perf_counter()
+    curve: list[dict[str, Any]] = [
+        {"items": 0, "seconds": 0.0, "items_per_s": None, "rss": _rss_now(named)}
+    ]
+    done = 0
+    while done < items:
+        chunk = await through_pipeline(
+            settings, engine, children, pids, traffic.take(min(SOAK_CHUNK_ITEMS, items - done))
+        )
+        done += chunk.items
+        now = _rss_now(named)
+        curve.append(
+            {
+                "items": done,
+                "seconds": round(time.perf_counter() - started, 1),
+                "items_per_s": round(chunk.items_per_s),
+                "rss": now,
+            }
+        )
+        rss = ", ".join(f"{n} {v / 2**20:,.0f}" for n, v in now.items() if v is not None)
+        print(f"soak: {done:,} items, {chunk.items_per_s:,.0f} items/s; RSS MB {rss}", flush=True)
+    return Soak(done, time.perf_counter() - started, curve, meter.stop(done))
+
+
+def _rss_now(pids: dict[str, int]) -> dict[str, int | None]:
+    return {name: rss_bytes(pid) for name, pid in pids.items()}
+
+
+# ------------------------------------------------------------------ phases 3, 4: the HTTP API
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,6 +656,52 @@ class Post:
     sent: float
     done: float
     status: int
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Intake → answer, ms, over the items of a phase that have an answer."""
+
+    answered: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Percentiles:
+        return cls(
+            len(values),
+            percentile(values, 0.50),
+            percentile(values, 0.95),
+            percentile(values, 0.99),
+            max(values, default=math.nan),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Sustained:
+    concurrency: int
+    messages: int
+    items: int
+    refused: int
+    #: Posts answered 429 (the per-key rate limit) and sent again.
+    retried: int
+    #: From the first post until every item was answered.
+    seconds: float
+    #: From the first post until the last post was answered by the API.
+    post_seconds: float
+    post_p50_ms: float
+    post_p99_ms: float
+    latency: Percentiles
+    timeline: list[Progress]
+    cost: PhaseCost
+    #: Inbox messages published again during the phase (`extra_publishes`).
+    republished: int
+
+    @property
+    def items_per_s(self) -> float:
+        return self.items / self.seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,10 +716,10 @@ class Latency:
     max_send_lag_ms: float
     post_p50_ms: float
     post_p99_ms: float
-    assessed: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
+    latency: Percentiles
+    cost: PhaseCost
+    #: Inbox messages published again during the phase (`extra_publishes`).
+    republished: int
 
     @property
     def rate_achieved(self) -> bool:
@@ -474,9 +734,34 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
-async def post_at_rate(
-    client: httpx.AsyncClient, keys: dict[str, str], messages: Sequence[Message], rate: float
-) -> list[Post]:
+class Api:
+    """The API process's client, and one key per operator, created when first needed."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.client = client
+        self.keys: dict[str, str] = {}
+
+    async def ready_for(self, messages: Iterable[Message]) -> None:
+        """Keys for the messages' operators that have none yet (before a phase's clock)."""
+        new = sorted({m.operator for m in messages} - self.keys.keys())
+        if new:
+            self.keys |= await create_keys(self.settings.database_url, new)
+
+    async def post(self, message: Message) -> int:
+        """The API's status for one post; 0 when the request itself failed."""
+        headers = {
+            "Content-Type": "application/xml",
+            "Authorization": f"Bearer {self.keys[message.operator]}",
+        }
+        try:
+            answer = await self.client.post("/v1/messages", content=message.data, headers=headers)
+        except httpx.HTTPError:
+            return 0
+        return answer.status_code
+
+
+async def post_at_rate(api: Api, messages: Sequence[Message], rate: float) -> list[Post]:
     """Open loop: each message is posted when due, whether or not earlier ones are answered."""
     dues: list[float] = []
     sent_items = 0
@@ -488,34 +773,43 @@ async def post_at_rate(
     async def one(message: Message, due: float) -> Post:
         await asyncio.sleep(max(0.0, started + due - time.perf_counter()))
         sent = time.perf_counter() - started
-        headers = {
-            "Content-Type": "application/xml",
-            "Authorization": f"Bearer {keys[message.operator]}",
-        }
-        try:
-            answer = await client.post("/v1/messages", content=message.data, headers=headers)
-            status = answer.status_code
-        except httpx.HTTPError:
-            status = 0
+        status = await api.post(message)
         return Post(message, due, sent, time.perf_counter() - started, status)
 
     return list(await asyncio.gather(*(one(m, d) for m, d in zip(messages, dues, strict=True))))
 
 
-async def post_all(
-    client: httpx.AsyncClient, keys: dict[str, str], messages: Sequence[Message]
-) -> None:
+async def post_bounded(
+    api: Api, messages: Sequence[Message], concurrency: int
+) -> tuple[list[Post], int]:
+    """Closed loop: `concurrency` posters, each posting its next message once the last is answered.
+
+    A 429 is sent again after a short pause (counted): the phase measures how
+    fast the pipeline takes every item, not how many the rate limiter refuses.
+    """
+    pending = iter(messages)
+    posts: list[Post] = []
+    retried = 0
+    started = time.perf_counter()
+
+    async def poster() -> None:
+        nonlocal retried
+        for message in pending:
+            sent = time.perf_counter() - started
+            while (status := await api.post(message)) == 429:
+                retried += 1
+                await asyncio.sleep(RETRY_AFTER_S)
+            posts.append(Post(message, sent, sent, time.perf_counter() - started, status))
+
+    await asyncio.gather(*(poster() for _ in range(concurrency)))
+    return posts, retried
+
+
+async def post_all(api: Api, messages: Sequence[Message]) -> None:
     for message in messages:
-        answer = await client.post(
-            "/v1/messages",
-            content=message.data,
-            headers={
-                "Content-Type": "application/xml",
-                "Authorization": f"Bearer {keys[message.operator]}",
-            },
-        )
-        if answer.status_code != 202:
-            raise BenchmarkError(f"warm-up post refused: {answer.status_code} {answer.text}")
+        status = await api.post(message)
+        if status != 202:
+            raise BenchmarkError(f"warm-up post refused: {status}")
 
 
 async def wait_ready(client: httpx.AsyncClient, children: Children) -> None:
@@ -533,52 +827,120 @@ async def wait_ready(client: httpx.AsyncClient, children: Children) -> None:
         await asyncio.sleep(0.2)
 
 
-async def intake_to_assessment_ms(engine: AsyncEngine, message_ids: Sequence[str]) -> list[float]:
-    """Per assessed item of these messages: assessed_at - received_at, in ms."""
-    latencies: list[float] = []
-    async with engine.connect() as connection:
-        for start in range(0, len(message_ids), 500):
-            rows = await connection.execute(
-                select(ItemRecord.received_at, Assessment.assessed_at)
-                .join(Assessment, Assessment.item_row_id == ItemRecord.id)
-                .where(ItemRecord.message_id.in_(message_ids[start : start + 500]))
-            )
-            latencies += [
-                (aware(assessed) - aware(received)).total_seconds() * 1000
-                for received, assessed in rows
-            ]
-    return latencies
-
-
-async def latency_at(
-    settings: Settings,
-    engine: AsyncEngine,
-    children: Children,
-    traffic: Traffic,
-    rate: float,
-) -> Latency:
-    warm = traffic.take(API_WARMUP_ITEMS)
-    messages = traffic.take(max(1, round(rate * LATENCY_SECONDS)))
-    operators = sorted({m.operator for m in [*warm, *messages]})
-    keys = await create_keys(settings.database_url, operators)
+@asynccontextmanager
+async def api_process(
+    settings: Settings, engine: AsyncEngine, children: Children, traffic: Traffic
+) -> AsyncIterator[Api]:
+    """Start the API process once, warm it up (imports, connections), and yield its client."""
     port = _free_port()
     children.start("api", "api", "--host", HOST, "--port", str(port))
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(
         base_url=f"http://{HOST}:{port}", timeout=60, limits=limits
     ) as client:
+        api = Api(settings, client)
         await wait_ready(client, children)
+        warm = traffic.take(API_WARMUP_ITEMS)
+        await api.ready_for(warm)
         before = await progress(engine, time.perf_counter())
-        await post_all(client, keys, warm)
+        await post_all(api, warm)
         await wait_answered(engine, children, before.answers + _items(warm), time.perf_counter())
-        before = await progress(engine, time.perf_counter())
-        posts = await post_at_rate(client, keys, messages, rate)
-        accepted = [p for p in posts if p.status == 202]
-        items = _items([p.message for p in accepted])
-        await wait_answered(engine, children, before.answers + items, time.perf_counter())
+        yield api
+
+
+async def intake_to_answer_ms(engine: AsyncEngine, message_ids: Sequence[str]) -> list[float]:
+    """Per answered item of these messages: its answer's created_at - its intake, in ms.
+
+    Intake is the inbox row's received_at (when the API took the post); the
+    answer is the item's first fiscal decision, rejection or cancellation.
+    """
+    answered = func.min(Response.created_at)
+    latencies: list[float] = []
+    async with engine.connect() as connection:
+        for start in range(0, len(message_ids), 500):
+            rows = await connection.execute(
+                select(InboxMessage.received_at, answered)
+                .join(ItemRecord, ItemRecord.inbox_id == InboxMessage.id)
+                .join(Response, Response.item_row_id == ItemRecord.id)
+                .where(InboxMessage.message_id.in_(message_ids[start : start + 500]))
+                .where(or_(*(Response.dedupe_key.endswith(kind) for kind in ANSWER_KINDS)))
+                .group_by(ItemRecord.id, InboxMessage.received_at)
+            )
+            latencies += [
+                (aware(answer) - aware(received)).total_seconds() * 1000
+                for received, answer in rows
+            ]
+    return latencies
+
+
+def _accepted(posts: Sequence[Post]) -> list[Post]:
+    return [p for p in posts if p.status == 202]
+
+
+def _post_ms(posts: Sequence[Post]) -> list[float]:
+    return [(p.done - p.sent) * 1000 for p in posts]
+
+
+async def sustained(
+    api: Api,
+    engine: AsyncEngine,
+    children: Children,
+    pids: Pids,
+    messages: Sequence[Message],
+    concurrency: int,
+) -> Sustained:
+    """Post as fast as the pipeline takes them; seconds until every accepted item is answered."""
+    await api.ready_for(messages)
+    before = await progress(engine, time.perf_counter())
+    published = await extra_publishes(engine)
+    meter = Meter(pids())
+    started = time.perf_counter()
+    posts, retried = await post_bounded(api, messages, concurrency)
+    accepted = _accepted(posts)
+    items = _items([p.message for p in accepted])
+    timeline = await wait_answered(engine, children, before.answers + items, started)
+    cost = meter.stop(items)
+    latencies = await intake_to_answer_ms(engine, [p.message.message_id for p in accepted])
+    post_ms = _post_ms(posts)
+    return Sustained(
+        concurrency=concurrency,
+        messages=len(accepted),
+        items=items,
+        refused=len(posts) - len(accepted),
+        retried=retried,
+        seconds=timeline[-1].at,
+        post_seconds=max(p.done for p in posts),
+        post_p50_ms=percentile(post_ms, 0.50),
+        post_p99_ms=percentile(post_ms, 0.99),
+        latency=Percentiles.of(latencies),
+        timeline=_relative(timeline, before),
+        cost=cost,
+        republished=await extra_publishes(engine) - published,
+    )
+
+
+async def latency_at(
+    api: Api,
+    engine: AsyncEngine,
+    children: Children,
+    pids: Pids,
+    traffic: Traffic,
+    rate: float,
+) -> Latency:
+    """Open-loop posts at `rate` items/s for LATENCY_SECONDS; intake → answer per item."""
+    messages = traffic.take(max(1, round(rate * LATENCY_SECONDS)))
+    await api.ready_for(messages)
+    before = await progress(engine, time.perf_counter())
+    published = await extra_publishes(engine)
+    meter = Meter(pids())
+    posts = await post_at_rate(api, messages, rate)
+    accepted = _accepted(posts)
+    items = _items([p.message for p in accepted])
+    await wait_answered(engine, children, before.answers + items, time.perf_counter())
+    cost = meter.stop(items)
     seconds = max(p.done for p in posts)
-    latencies = await intake_to_assessment_ms(engine, [p.message.message_id for p in accepted])
-    post_ms = [(p.done - p.sent) * 1000 for p in posts]
+    latencies = await intake_to_answer_ms(engine, [p.message.message_id for p in accepted])
+    post_ms = _post_ms(posts)
     return Latency(
         requested_items_per_s=rate,
         achieved_items_per_s=items / seconds,
@@ -589,10 +951,9 @@ async def latency_at(
         max_send_lag_ms=max((p.sent - p.due) * 1000 for p in posts),
         post_p50_ms=percentile(post_ms, 0.50),
         post_p99_ms=percentile(post_ms, 0.99),
-        assessed=len(latencies),
-        p50_ms=percentile(latencies, 0.50),
-        p99_ms=percentile(latencies, 0.99),
-        max_ms=max(latencies, default=math.nan),
+        latency=Percentiles.of(latencies),
+        cost=cost,
+        republished=await extra_publishes(engine) - published,
     )
 
 
@@ -601,12 +962,30 @@ async def latency_at(
 
 @dataclass
 class Results:
+    phases: tuple[str, ...] = PHASES
     passthrough: Passthrough | None = None
+    passthrough_cost: PhaseCost | None = None
     warmup_seconds: float | None = None
     pipeline: Throughput | None = None
-    latency: Latency | None = None
+    http: Sustained | None = None
+    #: "half" (of the sustained maximum) and "steady" (STEADY_ITEMS_PER_S).
+    latency: dict[str, Latency] = field(default_factory=dict)
+    #: Where the half-of-maximum rate came from: "http" or "kafka".
+    half_of: str | None = None
+    soak: Soak | None = None
     final: Progress | None = None
     republished: int = 0
+
+
+def selected_phases(value: str | None) -> tuple[str, ...]:
+    """The phases named in AEDEX_BENCH_E2E_PHASES (all when unset), in run order."""
+    if not value:
+        return PHASES
+    names = {n.strip() for n in value.split(",") if n.strip()}
+    unknown = names - set(PHASES) - {"soak"}
+    if unknown:
+        raise SystemExit(f"unknown phases {sorted(unknown)}; known: {', '.join(PHASES)}, soak")
+    return tuple(p for p in (*PHASES, "soak") if p in names)
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
@@ -624,15 +1003,27 @@ def worker_env(settings: Settings) -> dict[str, str]:
     }
 
 
-async def run(settings: Settings, children: Children, results: Results) -> None:
+async def run(
+    settings: Settings, children: Children, broker_pid: int | None, results: Results
+) -> None:
+    phases = results.phases
+    soak_items = max(0, SOAK_ITEMS)
+    if "soak" in phases and not soak_items:
+        raise SystemExit("the soak phase needs AEDEX_BENCH_SOAK_ITEMS=N")
     await upgrade(settings.database_url)
-    traffic = Traffic(seed=SEED)
+    traffic = Traffic(seed=SEED, items=max(1_000_000, soak_items + 500_000))
     warmup = traffic.take(WARMUP_ITEMS)
-    measured = traffic.take(ITEMS)
 
-    print(f"passthrough: {len(measured)} records ...", flush=True)
-    passthrough_settings = settings.model_copy(update={"topic_prefix": "passthrough"})
-    results.passthrough = await passthrough(passthrough_settings, measured)
+    def pids() -> dict[str, int]:
+        return process_ids(children, broker_pid)
+
+    if "passthrough" in phases:
+        measured = traffic.take(ITEMS)
+        print(f"passthrough: {len(measured)} records ...", flush=True)
+        passthrough_settings = settings.model_copy(update={"topic_prefix": "passthrough"})
+        meter = Meter({k: v for k, v in pids().items() if k in (BROKER, LOAD_GENERATOR)})
+        results.passthrough = await passthrough(passthrough_settings, measured)
+        results.passthrough_cost = meter.stop(_items(measured))
 
     await kafka.ensure_topics(settings, settings.kafka_bootstrap)
     for stage in ("validate", "assess", "respond", "relay"):
@@ -640,25 +1031,66 @@ async def run(settings: Settings, children: Children, results: Results) -> None:
     engine = create_engine(settings.database_url)
     try:
         print(f"pipeline: warm-up, {_items(warmup):,} items ...", flush=True)
-        warm = await through_pipeline(settings, engine, children, warmup)
+        warm = await through_pipeline(settings, engine, children, pids, warmup)
         results.warmup_seconds = warm.seconds
-        print(f"pipeline: {_items(measured):,} items ...", flush=True)
-        results.pipeline = await through_pipeline(settings, engine, children, measured)
-        rate = results.pipeline.items_per_s / 2
-        print(f"latency: API at {rate:,.0f} items/s for {LATENCY_SECONDS:g} s ...", flush=True)
-        results.latency = await latency_at(settings, engine, children, traffic, rate)
+        if "kafka" in phases:
+            messages = traffic.take(ITEMS)
+            print(f"kafka-direct: {_items(messages):,} items ...", flush=True)
+            results.pipeline = await through_pipeline(settings, engine, children, pids, messages)
+        if {"http", "latency-half", "latency-500"} & set(phases):
+            await http_phases(settings, engine, children, pids, traffic, results)
+        if soak_items:
+            print(f"soak: {soak_items:,} items Kafka-direct ...", flush=True)
+            results.soak = await soak(settings, engine, children, pids, traffic, soak_items)
         results.final = await progress(engine, time.perf_counter())
-        async with engine.connect() as connection:
-            results.republished = int(
-                await connection.scalar(
-                    select(func.count())
-                    .select_from(InboxMessage)
-                    .where(InboxMessage.publish_count > 1)
-                )
-                or 0
-            )
+        results.republished = await extra_publishes(engine)
     finally:
         await engine.dispose()
+
+
+async def http_phases(
+    settings: Settings,
+    engine: AsyncEngine,
+    children: Children,
+    pids: Pids,
+    traffic: Traffic,
+    results: Results,
+) -> None:
+    """The phases through the API, one API process for all of them."""
+    phases = results.phases
+    print("api: starting and warming up ...", flush=True)
+    async with api_process(settings, engine, children, traffic) as api:
+        if "http" in phases:
+            messages = traffic.take(ITEMS)
+            print(
+                f"http: {_items(messages):,} items, {CONCURRENCY} posts in flight ...", flush=True
+            )
+            results.http = await sustained(api, engine, children, pids, messages, CONCURRENCY)
+        if "latency-half" in phases:
+            if results.http is not None:
+                rate, results.half_of = results.http.items_per_s / 2, "http"
+            elif results.pipeline is not None:
+                rate, results.half_of = results.pipeline.items_per_s / 2, "kafka"
+            else:
+                rate = math.nan
+                print("latency-half: skipped, no maximum measured (run http or kafka too)")
+            if not math.isnan(rate):
+                print(
+                    f"latency: API at {rate:,.0f} items/s (half of {results.half_of} max) "
+                    f"for {LATENCY_SECONDS:g} s ...",
+                    flush=True,
+                )
+                results.latency["half"] = await latency_at(
+                    api, engine, children, pids, traffic, rate
+                )
+        if "latency-500" in phases:
+            print(
+                f"latency: API at {STEADY_ITEMS_PER_S:,.0f} items/s for {LATENCY_SECONDS:g} s ...",
+                flush=True,
+            )
+            results.latency["steady"] = await latency_at(
+                api, engine, children, pids, traffic, STEADY_ITEMS_PER_S
+            )
 
 
 class CpuClock:
@@ -670,25 +1102,16 @@ class CpuClock:
 
     def __init__(self) -> None:
         self.started = time.perf_counter()
-        self.machine = _machine_busy_s()
+        self.machine = machine_busy_s()
         self.own = _own_cpu_s()
 
     def others_share(self) -> float | None:
         """Other processes' share of all cores over the run, or None without /proc/stat."""
-        machine_now = _machine_busy_s()
+        machine_now = machine_busy_s()
         if machine_now is None or self.machine is None:
             return None
         others = (machine_now - self.machine) - (_own_cpu_s() - self.own)
         return max(0.0, others) / ((time.perf_counter() - self.started) * (os.cpu_count() or 1))
-
-
-def _machine_busy_s() -> float | None:
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:8]
-    except (OSError, IndexError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields)
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu_s() -> float:
@@ -715,8 +1138,163 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _verdict(met: bool) -> str:
-    return "met" if met else "MISSED"
+# ------------------------------------------------------------------ the report
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    #: The target's name in the JSON.
+    key: str
+    what: str
+    #: None when the phase measuring it was not run.
+    measured: float | None
+    limit: float
+    goal: float | None
+    higher_is_better: bool
+    unit: str
+    #: False when the measurement does not stand for the target's condition (rate missed).
+    valid: bool = True
+
+    def _meets(self, bound: float) -> bool:
+        assert self.measured is not None
+        if math.isnan(self.measured):
+            return False
+        return self.measured >= bound if self.higher_is_better else self.measured <= bound
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.measured is None else self.valid and self._meets(self.limit)
+
+    @property
+    def verdict(self) -> str:
+        if self.measured is None:
+            return "not run"
+        if not self.valid:
+            return "MISSED (load not achieved)"
+        if not self._meets(self.limit):
+            return "MISSED"
+        if self.goal is not None:
+            return "met, goal met" if self._meets(self.goal) else "met, goal not yet"
+        return "met"
+
+    @property
+    def bound(self) -> str:
+        sign = "≥" if self.higher_is_better else "≤"
+        goal = f" (goal {self.goal:,.0f})" if self.goal is not None else ""
+        return f"{sign} {self.limit:,.0f}{self.unit}{goal}"
+
+
+def targets(results: Results) -> list[Target]:
+    pipe, http = results.pipeline, results.http
+    half, steady = results.latency.get("half"), results.latency.get("steady")
+    pt = results.passthrough
+    return [
+        Target(
+            "http_cpu_us_per_item",
+            "CPU per item, pipeline processes, HTTP path",
+            None if http is None else http.cost.pipeline_us_per_item,
+            TARGET_HTTP_CPU_US,
+            GOAL_HTTP_CPU_US,
+            False,
+            " µs",
+        ),
+        Target(
+            "http_items_per_s",
+            "sustained through the HTTP API",
+            None if http is None else http.items_per_s,
+            TARGET_HTTP_ITEMS_PER_S,
+            GOAL_HTTP_ITEMS_PER_S,
+            True,
+            " items/s",
+        ),
+        Target(
+            "kafka_items_per_s",
+            "Kafka-direct, in → every item answered",
+            None if pipe is None else pipe.items_per_s,
+            TARGET_KAFKA_ITEMS_PER_S,
+            None,
+            True,
+            " items/s",
+        ),
+        Target(
+            "p99_ms_half_of_max",
+            "intake → answer p99 at 50 % of max",
+            None if half is None else half.latency.p99_ms,
+            TARGET_P99_HALF_MS,
+            None,
+            False,
+            " ms",
+            valid=half is None or half.rate_achieved,
+        ),
+        Target(
+            "p99_ms_steady",
+            f"intake → answer p99 at {STEADY_ITEMS_PER_S:,.0f} items/s",
+            None if steady is None else steady.latency.p99_ms,
+            TARGET_P99_STEADY_MS,
+            None,
+            False,
+            " ms",
+            valid=steady is None or steady.rate_achieved,
+        ),
+        Target(
+            "design_kafka_items_per_s",
+            "DESIGN §11: Kafka-direct",
+            None if pipe is None else pipe.items_per_s,
+            DESIGN_ITEMS_PER_S,
+            None,
+            True,
+            " items/s",
+        ),
+        Target(
+            "design_vs_passthrough_percent",
+            "DESIGN §11: Kafka-direct / passthrough",
+            None if pipe is None or pt is None else 100 * pipe.items_per_s / pt.items_per_s,
+            100 * DESIGN_VS_PASSTHROUGH,
+            None,
+            True,
+            " %",
+        ),
+    ]
+
+
+def _mb(value: int) -> str:
+    return f"{value / 2**20:,.0f}"
+
+
+def print_cost(title: str, cost: PhaseCost) -> None:
+    """The per-process table of one phase: CPU-µs per item, cores used, RSS start/end/max."""
+    print(f"\n{title}")
+    print(f"  {'process':16s} {'CPU-µs/item':>12s} {'cores':>6s}   RSS MB start/end/max")
+    us = cost.us_per_item
+    names = [n for n in PROCESS_ORDER if n in us] + sorted(set(us) - set(PROCESS_ORDER))
+    for name in names:
+        if name == LOAD_GENERATOR:
+            print(f"  {'pipeline sum':16s} {cost.pipeline_us_per_item:>12,.0f}")
+        cores = cost.cpu_s[name] / cost.seconds if cost.seconds else math.nan
+        rss = cost.rss.get(name)
+        memory = f"{_mb(rss.start)}/{_mb(rss.end)}/{_mb(rss.max)}" if rss else "-"
+        print(f"  {name:16s} {us[name]:>12,.0f} {cores:>6.2f}   {memory}")
+    if cost.others_share is not None and cost.others_share > 0.1:
+        print(f"  WARNING: other processes used {cost.others_share:.0%} of the machine here")
+
+
+def _republished_note(count: int) -> str:
+    return f"\n  {count} inbox messages re-published during the phase" if count else ""
+
+
+def print_latency(title: str, lat: Latency) -> None:
+    note = "as requested" if lat.rate_achieved else "BELOW the requested rate"
+    p = lat.latency
+    print(
+        f"\n{title}: {lat.achieved_items_per_s:,.0f} items/s achieved of "
+        f"{lat.requested_items_per_s:,.0f} requested ({note}); {lat.items:,} items in "
+        f"{lat.messages} posts over {lat.seconds:.1f} s, {lat.refused} refused, max send lag "
+        f"{lat.max_send_lag_ms:,.0f} ms\n  intake → answer p50/p95/p99/max "
+        f"{p.p50_ms:,.0f}/{p.p95_ms:,.0f}/{p.p99_ms:,.0f}/{p.max_ms:,.0f} ms over {p.answered:,} "
+        f"answered items; POST p50/p99 {lat.post_p50_ms:,.0f}/{lat.post_p99_ms:,.0f} ms"
+        + _republished_note(lat.republished)
+    )
+    print_cost(f"{title}: per process", lat.cost)
 
 
 def report(
@@ -724,145 +1302,220 @@ def report(
     problems: dict[str, dict[str, int]],
     total_s: float,
     others_share: float | None,
-) -> None:
-    pt, pipe, lat = results.passthrough, results.pipeline, results.latency
-    assert pt is not None and pipe is not None and lat is not None
-    ratio = pipe.items_per_s / pt.items_per_s
-    per_message = pipe.items / pipe.messages
-    met = {
-        "items_per_s": pipe.items_per_s >= TARGET_ITEMS_PER_S,
-        "vs_passthrough": ratio >= TARGET_VS_PASSTHROUGH,
-        # A p99 measured below the requested load says nothing about half of max load.
-        "p99_ms": lat.p99_ms <= TARGET_P99_MS and lat.rate_achieved,
-    }
+    label: str,
+) -> dict[str, Any]:
+    """Print the tables and verdicts; the JSON document of the run."""
+    pt, pipe, http = results.passthrough, results.pipeline, results.http
     print(
-        f"\nend to end: {pipe.items:,} items in {pipe.messages} ITMATT messages "
-        f"({per_message:.1f} items each), embedded Tansu, SQLite, {os.cpu_count()} cores"
+        f"\nend to end{f' [{label}]' if label else ''}: phases {', '.join(results.phases)}; "
+        f"ITMATT messages of up to {ITEMS_PER_MESSAGE} items, embedded Tansu, SQLite, "
+        f"{os.cpu_count()} cores"
     )
-    rows = [
-        (
-            "broker passthrough, consume→produce→commit",
-            f"{pt.items_per_s:,.0f} items/s",
-            f"({pt.records_per_s:,.0f} records/s)",
-            "",
-        ),
-        (
-            "pipeline, Kafka in → every item answered",
-            f"{pipe.items_per_s:,.0f} items/s",
-            f"≥ {TARGET_ITEMS_PER_S:,} items/s",
-            _verdict(met["items_per_s"]),
-        ),
-        (
-            "pipeline / passthrough",
-            f"{ratio:.1%}",
-            f"≥ {TARGET_VS_PASSTHROUGH:.0%}",
-            _verdict(met["vs_passthrough"]),
-        ),
-        (
-            f"intake → assessment p50, API {lat.achieved_items_per_s:,.0f} items/s",
-            f"{lat.p50_ms:,.0f} ms",
-            "",
-            "",
-        ),
-        (
-            f"intake → assessment p99, API {lat.achieved_items_per_s:,.0f} items/s",
-            f"{lat.p99_ms:,.0f} ms",
-            f"≤ {TARGET_P99_MS:.0f} ms at half max",
-            _verdict(met["p99_ms"]),
-        ),
-    ]
-    print(f"{'what':48s} {'measured':>16s}   target")
-    for what, measured, target, verdict in rows:
-        print(f"{what:48s} {measured:>16s}   {target:<22s} {verdict}".rstrip())
+    if pt is not None and results.passthrough_cost is not None:
+        print(
+            f"\npassthrough, consume→produce→commit: {pt.items_per_s:,.0f} items/s "
+            f"({pt.records_per_s:,.0f} records/s, {pt.records} records in {pt.seconds:.2f} s)"
+        )
+        print_cost("passthrough (produce, then forward): per process", results.passthrough_cost)
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    if pipe is not None:
+        names = {"items": "validate", "assessments": "assess", "answers": "respond"}
+        first = {names[c]: first_at(pipe.timeline, c) for c in names}
+        last = {names[c]: done_at(pipe.timeline, c) for c in names}
+        print(
+            f"\nkafka-direct: {pipe.items:,} items in {pipe.messages} messages, "
+            f"{pipe.seconds:.2f} s: {pipe.items_per_s:,.0f} items/s"
+            + (f" ({pipe.items_per_s / pt.items_per_s:.1%} of passthrough)" if pt else "")
+            + f"\n  records produced in {pipe.produce_seconds:.1f} s; first/last output at "
+            + ", ".join(f"{n} {first[n]:.1f}/{last[n]:.1f} s" for n in names.values())
+            + f" (warm-up took {results.warmup_seconds or 0:.1f} s)"
+            + _republished_note(pipe.republished)
+        )
+        print_cost("kafka-direct: per process", pipe.cost)
+    if http is not None:
+        p = http.latency
+        print(
+            f"\nhttp, sustained: {http.items:,} items in {http.messages} posts, {http.concurrency} "
+            f"in flight, {http.seconds:.2f} s: {http.items_per_s:,.0f} items/s\n"
+            f"  posting took {http.post_seconds:.2f} s, {http.refused} refused, "
+            f"{http.retried} retried after 429; POST p50/p99 "
+            f"{http.post_p50_ms:,.0f}/{http.post_p99_ms:,.0f} ms; intake → answer "
+            f"p50/p95/p99/max {p.p50_ms:,.0f}/{p.p95_ms:,.0f}/{p.p99_ms:,.0f}/{p.max_ms:,.0f} ms"
+            + _republished_note(http.republished)
+        )
+        print_cost("http, sustained: per process", http.cost)
+    if "half" in results.latency:
+        print_latency(f"latency at half of the {results.half_of} max", results.latency["half"])
+    if "steady" in results.latency:
+        print_latency(
+            f"latency at a steady {STEADY_ITEMS_PER_S:,.0f} items/s", results.latency["steady"]
+        )
+    if results.soak is not None:
+        s = results.soak
+        print(f"\nsoak: {s.items:,} items in {s.seconds:.0f} s: {s.items / s.seconds:,.0f} items/s")
+        print_cost("soak: per process", s.cost)
 
-    rate_note = (
-        "as requested"
-        if lat.rate_achieved
-        else "BELOW the requested rate: this p99 is not at half of max load"
-    )
-    print(
-        f"\nlatency load: {lat.achieved_items_per_s:,.0f} items/s achieved of "
-        f"{lat.requested_items_per_s:,.0f} requested ({rate_note}); {lat.items:,} items in "
-        f"{lat.messages} posts over {lat.seconds:.1f} s, {lat.refused} refused; POST p50/p99 "
-        f"{lat.post_p50_ms:,.0f}/{lat.post_p99_ms:,.0f} ms; max latency {lat.max_ms:,.0f} ms"
-    )
-    names = {"items": "validate", "assessments": "assess", "answers": "respond"}
-    first = {names[c]: first_at(pipe.timeline, c) for c in names}
-    last = {names[c]: done_at(pipe.timeline, c) for c in names}
-    print(
-        f"pipeline: records produced in {pipe.produce_seconds:.1f} s; first/last output at "
-        + ", ".join(f"{n} {first[n]:.1f}/{last[n]:.1f} s" for n in names.values())
-        + f" (warm-up took {results.warmup_seconds or 0:.1f} s)"
-    )
+    checks = targets(results)
+    print("\nissue 15 targets (and DESIGN §11)")
+    print(f"  {'what':46s} {'measured':>12s}   {'target':<28s} verdict")
+    for t in checks:
+        measured = "-" if t.measured is None else f"{t.measured:,.0f}"
+        print(f"  {t.what:46s} {measured:>12s}   {t.bound:<28s} {t.verdict}")
+
     if results.final is not None and results.final.answers != results.final.items:
         print(f"WARNING: {results.final.items:,} item rows but {results.final.answers:,} answers")
     if results.republished:
-        print(f"note: {results.republished} inbox messages were published more than once")
+        print(
+            f"note: {results.republished} extra publishes of inbox messages over the run "
+            "(re-published, unsettled too long: validated again, so CPU per item is higher)"
+        )
     for name, counts in problems.items():
         print(f"{name} log: " + "; ".join(f"{n}× {event}" for event, n in counts.items()))
-    if others_share is not None and others_share > 0.1:
-        print(
-            f"WARNING: other processes used {others_share:.0%} of the machine during the run: "
-            "these figures are low"
-        )
+    if others_share is not None:
+        print(f"other processes' share of the machine over the run: {others_share:.0%}")
+        if others_share > 0.1:
+            print(
+                f"WARNING: other processes used {others_share:.0%} of the machine during the "
+                "run: these figures are low"
+            )
     print(f"total run time {total_s:.0f} s")
+    return {
+        "label": label,
+        "started_utc": None,
+        "machine": machine(),
+        "others_cpu_share": others_share,
+        "phases": list(results.phases),
+        "settings": {
+            "items": ITEMS,
+            "items_per_message": ITEMS_PER_MESSAGE,
+            "partitions": PARTITIONS,
+            "concurrency": CONCURRENCY,
+            "latency_seconds": LATENCY_SECONDS,
+            "steady_items_per_s": STEADY_ITEMS_PER_S,
+            "soak_items": SOAK_ITEMS,
+            "seed": SEED,
+        },
+        "passthrough": None
+        if pt is None
+        else {
+            **_plain(pt),
+            "records_per_s": pt.records_per_s,
+            "items_per_s": pt.items_per_s,
+            "cost": _cost(results.passthrough_cost),
+        },
+        "kafka": None
+        if pipe is None
+        else {
+            **_plain(pipe, skip=("timeline", "cost")),
+            "items_per_s": pipe.items_per_s,
+            "vs_passthrough": None if pt is None else pipe.items_per_s / pt.items_per_s,
+            "warmup_seconds": results.warmup_seconds,
+            "first_output_s": first,
+            "last_output_s": last,
+            "timeline_columns": list(Progress.__dataclass_fields__),
+            "timeline": [list(asdict(p).values()) for p in pipe.timeline],
+            "cost": _cost(pipe.cost),
+        },
+        "http": None
+        if http is None
+        else {
+            **_plain(http, skip=("timeline", "cost")),
+            "items_per_s": http.items_per_s,
+            "timeline_columns": list(Progress.__dataclass_fields__),
+            "timeline": [list(asdict(p).values()) for p in http.timeline],
+            "cost": _cost(http.cost),
+        },
+        "latency": {
+            name: {
+                **_plain(lat, skip=("cost",)),
+                "rate_achieved": lat.rate_achieved,
+                "cost": _cost(lat.cost),
+            }
+            for name, lat in results.latency.items()
+        },
+        "latency_half_of": results.half_of,
+        "soak": None
+        if results.soak is None
+        else {
+            "items": results.soak.items,
+            "seconds": results.soak.seconds,
+            "curve": results.soak.curve,
+            "cost": _cost(results.soak.cost),
+        },
+        "targets": {
+            t.key: {
+                "what": t.what,
+                "measured": t.measured,
+                "target": t.limit,
+                "goal": t.goal,
+                "met": t.met,
+                "verdict": t.verdict,
+            }
+            for t in checks
+        },
+        "extra_publishes": results.republished,
+        "log_problems": problems,
+        "total_seconds": total_s,
+    }
 
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "machine": machine(),
-                "others_cpu_share": None if others_share is None else round(others_share, 3),
-                "items": pipe.items,
-                "messages": pipe.messages,
-                "items_per_message": round(per_message, 1),
-                "partitions": PARTITIONS,
-                "passthrough": {
-                    "seconds": round(pt.seconds, 3),
-                    "records_per_s": round(pt.records_per_s),
-                    "items_per_s": round(pt.items_per_s),
-                },
-                "pipeline": {
-                    "seconds": round(pipe.seconds, 3),
-                    "items_per_s": round(pipe.items_per_s),
-                    "produce_seconds": round(pipe.produce_seconds, 3),
-                    "first_output_s": {k: round(v, 2) for k, v in first.items()},
-                    "last_output_s": {k: round(v, 2) for k, v in last.items()},
-                    "timeline_columns": list(Progress.__dataclass_fields__),
-                    "timeline": [list(asdict(p).values()) for p in pipe.timeline],
-                },
-                "vs_passthrough": round(ratio, 4),
-                "latency": {
-                    **{
-                        k: round(v, 1) if isinstance(v, float) else v
-                        for k, v in asdict(lat).items()
-                    },
-                    "rate_achieved": lat.rate_achieved,
-                },
-                "targets": {
-                    "items_per_s": {"target": TARGET_ITEMS_PER_S, "met": met["items_per_s"]},
-                    "vs_passthrough": {
-                        "target": TARGET_VS_PASSTHROUGH,
-                        "met": met["vs_passthrough"],
-                    },
-                    "p99_ms": {"target": TARGET_P99_MS, "met": met["p99_ms"]},
-                },
-                "republished_messages": results.republished,
-                "log_problems": problems,
-                "total_seconds": round(total_s, 1),
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+
+def _plain(value: Any, skip: Sequence[str] = ()) -> dict[str, Any]:
+    """A result dataclass's fields as JSON-ready values, nested dataclasses included."""
+    assert is_dataclass(value)
+    return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value) if f.name not in skip}
 
 
-def main() -> None:
+def _cost(cost: PhaseCost | None) -> dict[str, Any] | None:
+    if cost is None:
+        return None
+    return {
+        **_plain(cost),
+        "us_per_item": cost.us_per_item,
+        "pipeline_us_per_item": cost.pipeline_us_per_item,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 3 decimals, NaN to null: a diff-able, valid JSON document."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def write_results(document: dict[str, Any], started: datetime) -> Path:
+    """benchmarks/results/pipeline_e2e-<UTC time>.json, and the same as pipeline_e2e-latest.json."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    document = {**document, "started_utc": started.isoformat(timespec="seconds")}
+    text = json.dumps(_rounded(document), indent=2, ensure_ascii=False) + "\n"
+    path = RESULTS_DIR / f"pipeline_e2e-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(text)
+    (RESULTS_DIR / "pipeline_e2e-latest.json").write_text(text)
+    return path
+
+
+def main(label: str | None = None) -> None:
+    label = LABEL if label is None else label
+    started = datetime.now(UTC)
     clock = CpuClock()
     tmp = Path(tempfile.mkdtemp(prefix="aedex-bench-e2e-"))
     broker = EmbeddedBroker()
     children: Children | None = None
-    results = Results()
+    results = Results(phases=selected_phases(os.environ.get("AEDEX_BENCH_E2E_PHASES")))
     failed = True
     try:
         broker.start()
@@ -876,7 +1529,7 @@ def main() -> None:
             kafka_rebalance_timeout_ms=REBALANCE_TIMEOUT_MS,
         )
         children = Children(tmp, worker_env(settings))
-        asyncio.run(run(settings, children, results))
+        asyncio.run(run(settings, children, broker.pid, results))
         failed = False
     finally:
         if children is not None:
@@ -888,4 +1541,14 @@ def main() -> None:
         broker.stop()
         problems = children.problems() if children is not None else {}
         shutil.rmtree(tmp, ignore_errors=True)
-    report(results, problems, time.perf_counter() - clock.started, clock.others_share())
+    document = report(
+        results, problems, time.perf_counter() - clock.started, clock.others_share(), label
+    )
+    path = write_results(document, started)
+    print(f"results: {path} (and {RESULTS_DIR / 'pipeline_e2e-latest.json'})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", help="names the run in its JSON (AEDEX_BENCH_LABEL)")
+    main(parser.parse_args().label)

@@ -8,6 +8,7 @@ keys that link consignments to the same addressee or sender.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from messages.models import (
+    ContentPiece,
     CusitmMessage,
     DeclaredItem,
     IdType,
@@ -22,6 +24,7 @@ from messages.models import (
     MessageFunction,
     Party,
 )
+from messages.prebuilt import Blueprint
 from messages.rates import RateTable
 from messages.text import clean, party_key
 
@@ -116,9 +119,15 @@ def supersedes(candidate: Item, current: Item) -> bool:
     return (candidate.version, candidate.message_id) > (current.version, current.message_id)
 
 
-def _party(party: Party | None) -> dict[str, Any]:
+_PARTY_RECORD = Blueprint(PartyRecord)
+_LINE = Blueprint(Line)
+_ITEM = Blueprint(Item)
+
+
+def _party(party: Party | None) -> tuple[PartyRecord, str]:
+    """The canonical party and its key (`_key` of the same fields)."""
     if party is None:
-        return {}
+        return _PARTY_RECORD.make({}), _key({})
     fields: dict[str, Any] = {
         "name": clean(party.name),
         "business_name": clean(party.business_name),
@@ -137,7 +146,7 @@ def _party(party: Party | None) -> dict[str, Any]:
             region=clean(address.region),
             country=_code(address.country),
         )
-    return fields
+    return _PARTY_RECORD.make(fields), _key(fields)
 
 
 def _code(value: str | None) -> str | None:
@@ -158,6 +167,46 @@ def item_key(item_id: str | None) -> str | None:
     return item_id.strip().upper() if item_id and item_id.strip() else None
 
 
+@dataclass(frozen=True, slots=True)
+class MessageFacts:
+    """What every canonical item of one message shares, worked out once per message."""
+
+    message_id: str
+    sender_operator: str
+    prepared_at: datetime
+    message_function: MessageFunction
+    version: int
+    cusitm: bool
+    recipient: str | None
+    expected_arrival: datetime | None
+    transport_document: str | None
+
+
+def message_facts(message: ItmattMessage | CusitmMessage) -> MessageFacts:
+    """The header's share of each canonical item; ValueError if the header is incomplete."""
+    header = message.header
+    if header.message_id is None or header.sender_operator is None or header.prepared_at is None:
+        raise ValueError("header must be complete before an item can be made canonical")
+    if isinstance(message, CusitmMessage):
+        document = message.header.transport_document
+        recipient = message.header.customs_office
+        expected = message.header.expected_arrival
+        transport = f"{document.type}:{document.value}" if document else None
+    else:
+        recipient, expected, transport = message.header.recipient_operator, None, None
+    return MessageFacts(
+        message_id=header.message_id,
+        sender_operator=header.sender_operator,
+        prepared_at=header.prepared_at,
+        message_function=header.message_function or MessageFunction.ORIGINAL,
+        version=version_of(header.prepared_at),
+        cusitm=isinstance(message, CusitmMessage),
+        recipient=recipient,
+        expected_arrival=expected,
+        transport_document=transport,
+    )
+
+
 def to_canonical(
     declared: DeclaredItem,
     message: ItmattMessage | CusitmMessage,
@@ -167,58 +216,55 @@ def to_canonical(
     warnings: list[str] | None = None,
 ) -> Item:
     """Normalise one declared item that passed validation (no error findings)."""
-    header = message.header
-    if header.message_id is None or header.sender_operator is None or header.prepared_at is None:
-        raise ValueError("header must be complete before an item can be made canonical")
+    return canonical_item(
+        declared, message_facts(message), received_at=received_at, rates=rates, warnings=warnings
+    )
+
+
+def canonical_item(
+    declared: DeclaredItem,
+    facts: MessageFacts,
+    *,
+    received_at: datetime,
+    rates: RateTable,
+    warnings: list[str] | None = None,
+) -> Item:
+    """`to_canonical` with the message's share already worked out (`message_facts`).
+
+    Every value is built with its final type, so the `Item` is assembled
+    without a second validation pass (`messages.prebuilt`).
+    """
     if declared.item_id is None:
         raise ValueError("item must have an identifier before it can be made canonical")
-    rate_day: date = (declared.posting_datetime or header.prepared_at).date()
+    rate_day: date = (declared.posting_datetime or facts.prepared_at).date()
     currency = _code(declared.total_value.currency) if declared.total_value else None
     total = declared.total_value.amount if declared.total_value else None
-    lines = []
-    for position, piece in enumerate(declared.contents, start=1):
-        line_currency = _code(piece.value.currency) if piece.value else None
-        line_value = piece.value.amount if piece.value else None
-        lines.append(
-            {
-                "index": piece.index if piece.index is not None else position,
-                "description": clean(piece.description),
-                "quantity": piece.quantity,
-                "net_weight_kg": piece.net_weight,
-                "value": line_value,
-                "currency": line_currency,
-                "value_eur": _eur(rates, line_value, line_currency, rate_day),
-                "hs_code": clean(piece.hs_code),
-                "origin": _code(piece.origin_country),
-            }
-        )
-    sender, addressee = _party(declared.sender), _party(declared.addressee)
+    lines = [
+        _line(piece, position, rates, rate_day)
+        for position, piece in enumerate(declared.contents, start=1)
+    ]
+    sender, sender_key = _party(declared.sender)
+    addressee, addressee_key = _party(declared.addressee)
     charges = declared.postal_charges
     insured = declared.insured_value
-    if isinstance(message, CusitmMessage):
-        source: Source = "EXPRESS" if declared.id_type == "HAWB" else "CUSITM"
-        recipient = message.header.customs_office
-        expected = message.header.expected_arrival
-        document = message.header.transport_document
-        transport = f"{document.type}:{document.value}" if document else None
-    else:
-        source, recipient = "ITMATT", message.header.recipient_operator
-        expected, transport = None, None
-    return Item.model_validate(
+    source: Source = (
+        ("EXPRESS" if declared.id_type == "HAWB" else "CUSITM") if facts.cusitm else "ITMATT"
+    )
+    return _ITEM.complete(
         {
             "item_id": declared.item_id.strip().upper(),
             "id_type": declared.id_type,
             "source": source,
-            "message_id": header.message_id,
-            "message_function": header.message_function or MessageFunction.ORIGINAL,
-            "version": version_of(header.prepared_at),
-            "sender_operator": header.sender_operator,
-            "recipient": recipient,
-            "prepared_at": header.prepared_at,
+            "message_id": facts.message_id,
+            "message_function": facts.message_function,
+            "version": facts.version,
+            "sender_operator": facts.sender_operator,
+            "recipient": facts.recipient,
+            "prepared_at": facts.prepared_at,
             "received_at": received_at,
             "posting_at": declared.posting_datetime,
-            "expected_arrival": expected,
-            "transport_document": transport,
+            "expected_arrival": facts.expected_arrival,
+            "transport_document": facts.transport_document,
             "mail_class": declared.mail_class,
             "mail_category": declared.mail_category,
             "declaration_form": declared.declaration_form,
@@ -245,9 +291,27 @@ def to_canonical(
             "sender": sender,
             "addressee": addressee,
             "lines": lines,
-            "sender_key": _key(sender),
-            "addressee_key": _key(addressee),
+            "sender_key": sender_key,
+            "addressee_key": addressee_key,
             "warnings": sorted(set(warnings or [])),
+        }
+    )
+
+
+def _line(piece: ContentPiece, position: int, rates: RateTable, rate_day: date) -> Line:
+    line_currency = _code(piece.value.currency) if piece.value else None
+    line_value = piece.value.amount if piece.value else None
+    return _LINE.complete(
+        {
+            "index": piece.index if piece.index is not None else position,
+            "description": clean(piece.description),
+            "quantity": piece.quantity,
+            "net_weight_kg": piece.net_weight,
+            "value": line_value,
+            "currency": line_currency,
+            "value_eur": _eur(rates, line_value, line_currency, rate_day),
+            "hs_code": clean(piece.hs_code),
+            "origin": _code(piece.origin_country),
         }
     )
 

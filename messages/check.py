@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from messages.canonical import Item, to_canonical
+from messages.canonical import Item, MessageFacts, canonical_item, message_facts
 from messages.codec import cusitm_from_tree, itmatt_from_tree
 from messages.errors import MessageRejected
 from messages.findings import Code, Finding, has_error
@@ -106,12 +106,18 @@ def check_message(
                 f"root element {tag!r} version {root.get('version')!r} is not ITMATT 1.1/1.2 "
                 "or CUSITM 1 in the aedex namespaces",
             )
-        message = cusitm_from_tree(root) if tag.endswith("}CUSITM") else itmatt_from_tree(root)
+        # Schema first: a message the XSD accepts whole is decoded in one flat walk.
+        schema_report = validate_tree(root, schema_file)
+        valid = not (schema_report.message or schema_report.items)
+        message = (
+            cusitm_from_tree(root, schema_valid=valid)
+            if tag.endswith("}CUSITM")
+            else itmatt_from_tree(root, schema_valid=valid)
+        )
     except MessageRejected as rejected:
         return MessageCheck(kind=None, message=None, findings=[rejected.finding])
 
-    schema_report = validate_tree(root, schema_file)
-    if schema_report.message or schema_report.items:
+    if not valid:
         try:
             check_depth(root, limits)
         except MessageRejected as rejected:
@@ -124,6 +130,7 @@ def check_message(
         received = received_at or message.header.prepared_at
     expected = message.header.expected_arrival if isinstance(message, CusitmMessage) else None
     header_ok = not has_error(header_findings)
+    facts: MessageFacts | None = None
     for index, declared in enumerate(message.items, start=1):
         ctx = ItemContext(
             index=index,
@@ -139,9 +146,10 @@ def check_message(
         findings = _prefer_specific(schema_findings + validate_item(declared, ctx))
         check = ItemCheck(index=index, declared=declared, findings=findings)
         if header_ok and not check.rejected and received is not None:
-            check.item = to_canonical(
+            facts = facts or message_facts(message)
+            check.item = canonical_item(
                 declared,
-                message,
+                facts,
                 received_at=received,
                 rates=rates,
                 warnings=[f.code.value for f in findings],

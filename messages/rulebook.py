@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache, lru_cache
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
@@ -30,7 +31,7 @@ from messages.models import (
     Party,
 )
 from messages.rates import RateTable
-from messages.text import fold
+from messages.text import CACHE_CHARS, CACHE_SIZE, fold
 from messages.thresholds import CN22_LIMIT, threshold
 
 DEFAULT_LATE_AFTER = timedelta(hours=72)
@@ -93,6 +94,12 @@ class _Collector:
 
 def garbage_reason(text: str, *, digits_allowed: bool = False) -> str | None:
     """Why `text` looks like filler rather than data, or None when it looks real."""
+    if len(text) <= CACHE_CHARS:  # names, cities, descriptions repeat: judge each once
+        return _cached_garbage_reason(text, digits_allowed)
+    return _garbage_reason(text, digits_allowed)
+
+
+def _garbage_reason(text: str, digits_allowed: bool) -> str | None:
     stripped = text.strip()
     # Placeholders are short; folding every text would be wasted work.
     if len(stripped) <= _LONGEST_PLACEHOLDER and (
@@ -108,6 +115,9 @@ def garbage_reason(text: str, *, digits_allowed: bool = False) -> str | None:
     if repeated is not None:
         return f"repeats {repeated.group(1)!r} {len(repeated.group(0))} times"
     return None
+
+
+_cached_garbage_reason = lru_cache(maxsize=CACHE_SIZE)(_garbage_reason)
 
 
 def is_vague(description: str, category: str | None) -> bool:
@@ -127,9 +137,15 @@ def phone_problem(phone: str) -> str | None:
     if not 8 <= digits <= 15:
         return f"has {digits} digits; international numbers have 8 to 15"
     cc = match.group(1)
-    if not any(int(cc[:n]) in COUNTRY_CODE_TO_REGION_CODE for n in range(1, len(cc) + 1)):
+    if not _is_calling_code_prefix(cc):
         return f"starts with +{cc}, which is not an ITU country calling code"
     return None
+
+
+@cache
+def _is_calling_code_prefix(cc: str) -> bool:
+    """Some prefix of `cc` (1 to 3 digits, so at most 999 entries) is an ITU calling code."""
+    return any(int(cc[:n]) in COUNTRY_CODE_TO_REGION_CODE for n in range(1, len(cc) + 1))
 
 
 # ---------------------------------------------------------------- header

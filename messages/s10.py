@@ -10,6 +10,7 @@ import random
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import mul
 
 from messages.codes import is_country
 
@@ -51,7 +52,7 @@ def check_digit(serial: str) -> int:
     """Check digit for an 8-digit serial number."""
     if len(serial) != 8 or not serial.isdigit():
         raise ValueError(f"S10 serial must be 8 digits, got {serial!r}")
-    total = sum(w * int(d) for w, d in zip(_WEIGHTS, serial, strict=True))
+    total = sum(map(mul, _WEIGHTS, map(int, serial)))  # lengths checked above
     digit = 11 - total % 11
     return 0 if digit == 10 else 5 if digit == 11 else digit
 

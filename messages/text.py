@@ -11,12 +11,38 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from anyascii import anyascii
 
 _SPACES = re.compile(r"\s+")
 _UNTIDY_SPACE = re.compile(r"\s\s|[^\S ]")
 _NON_WORD = re.compile(r"[^0-9a-z ]+")
+_NOT_POSTCODE = re.compile(r"[^0-9A-Z]")
+
+T = TypeVar("T")
+#: Longer texts are not cached: rare in real data, and hostile input could fill the
+#: cache with megabytes of them.
+CACHE_CHARS = 128
+CACHE_SIZE = 16_384
+
+
+def cache_short(fn: Callable[[str], T]) -> Callable[[str], T]:
+    """Cache a pure function of one string, for strings of up to `CACHE_CHARS`.
+
+    Names, cities and descriptions repeat across items and messages; their
+    keys and checks are worked out once (issue 15).
+    """
+    cached = lru_cache(maxsize=CACHE_SIZE)(fn)
+
+    @wraps(fn)
+    def lookup(text: str) -> T:
+        return cached(text) if len(text) <= CACHE_CHARS else fn(text)
+
+    return lookup
+
 
 #: Legal-form tokens dropped from names before keying (after punctuation removal).
 LEGAL_FORMS = frozenset(
@@ -33,14 +59,17 @@ def clean(text: str | None) -> str | None:
     """NFC, trimmed, internal whitespace collapsed; blank becomes None. Idempotent."""
     if text is None:
         return None
-    # Fast path: most values are already NFC with single spaces.
-    if not unicodedata.is_normalized("NFC", text):
+    # Fast path: most values are already NFC (ASCII always is) with single spaces.
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    if _UNTIDY_SPACE.search(text) is not None:
+    # Every whitespace character but the space is unprintable, so printable text
+    # without a double space has nothing to collapse and skips the regex.
+    if ("  " in text or not text.isprintable()) and _UNTIDY_SPACE.search(text) is not None:
         text = _SPACES.sub(" ", text)
     return text.strip() or None
 
 
+@cache_short
 def fold(text: str) -> str:
     """Lower-case ASCII words only: the comparison form for keys and word lists."""
     ascii_text = text if text.isascii() else anyascii(unicodedata.normalize("NFKD", text))
@@ -53,10 +82,10 @@ def name_key(name: str) -> str:
 
 
 def postcode_key(postcode: str) -> str:
-    return re.sub(r"[^0-9A-Z]", "", anyascii(postcode).upper())
+    return _NOT_POSTCODE.sub("", anyascii(postcode).upper())
 
 
-_DIGRAPHS = re.compile(r"(?<=[a-z])(ae|oe|ue)")
+_DIGRAPHS = re.compile(r"(?<=[a-z])([aou])e")
 #: Forms of address and degrees: present on one label, absent on the next.
 _TITLES = frozenset(
     {"herr", "frau", "dr", "mr", "mrs", "ms", "miss", "mx", "prof", "mba", "bsc", "msc", "phd",
@@ -66,15 +95,13 @@ _TITLES = frozenset(
 _DEGREE = re.compile(r"\b(?:b|m)\.\s?(?:sc|a)\b\.?|\bph\.\s?d\b\.?|\bm\.\s?b\.\s?a\b\.?", re.I)
 
 
+@cache_short
 def person_key(name: str) -> str:
     """`name_key` that also survives word order, German transliteration and titles:
     "Müller Anna", "Dr. Anna Mueller" and "anna muller" share it."""
-    words = (
-        _DIGRAPHS.sub(lambda m: m.group(1)[0], w)
-        for w in name_key(_DEGREE.sub(" ", name)).split(" ")
-        if w not in _TITLES
-    )
-    return " ".join(sorted(w for w in words if w))
+    words = " ".join(w for w in name_key(_DEGREE.sub(" ", name)).split(" ") if w not in _TITLES)
+    # One substitution over the joined words: a digraph never spans the space between two.
+    return " ".join(sorted(w for w in _DIGRAPHS.sub(r"\1", words).split(" ") if w))
 
 
 def party_key(

@@ -9,16 +9,18 @@ answered item by item.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from adapters.errors import AdapterError
 from adapters.post.itmatt import Envelope, inspect_envelope
@@ -183,29 +185,23 @@ async def accept(
     """
     assert envelope.sender_operator is not None and envelope.message_id is not None
     sha256 = hashlib.sha256(data if fingerprint is None else fingerprint).hexdigest()
-    existing = await _find(session, envelope.sender_operator, envelope.message_id)
+    values = {
+        "id": uuid.uuid4(),
+        "sender_operator": envelope.sender_operator,
+        "message_id": envelope.message_id,
+        "kind": envelope.message_type,
+        "source": source,
+        "sha256": sha256,
+        "raw": data,
+        "item_count": envelope.item_count,
+        "status": InboxStatus.RECEIVED,
+        "received_at": received_at or datetime.now(UTC),
+        "publish_count": 0,
+        "locations": locations,
+    }
+    existing = await _insert_or_find(session, values)
     if existing is None:
-        row = InboxMessage(
-            id=uuid.uuid4(),
-            sender_operator=envelope.sender_operator,
-            message_id=envelope.message_id,
-            kind=envelope.message_type,
-            source=source,
-            sha256=sha256,
-            raw=data,
-            item_count=envelope.item_count,
-            status=InboxStatus.RECEIVED,
-            received_at=received_at or datetime.now(UTC),
-            locations=locations,
-        )
-        try:
-            async with session.begin_nested():
-                session.add(row)
-            return _accepted(row, duplicate=False)
-        except IntegrityError:
-            existing = await _find(session, envelope.sender_operator, envelope.message_id)
-            if existing is None:
-                raise
+        return _accepted_new(values)
     if existing.sha256 != sha256:
         raise AedexError(
             Code.MESSAGE_ID_REUSED.value,
@@ -216,6 +212,35 @@ async def accept(
     return _accepted(existing, duplicate=True)
 
 
+async def _insert_or_find(session: AsyncSession, values: dict[str, Any]) -> InboxMessage | None:
+    """Insert the row, or return the one stored under its sender and MessageId.
+
+    One statement in the usual case: ON CONFLICT DO NOTHING needs neither a look-up
+    first nor a savepoint to survive a duplicate (a race with a concurrent upload of
+    the same message included). Retried once should the conflicting row vanish.
+    """
+    statement = _insert_new(session.get_bind().dialect.name)
+    for _ in range(2):
+        if await session.scalar(statement, values) is not None:
+            return None
+        existing = await _find(session, values["sender_operator"], values["message_id"])
+        if existing is not None:
+            return existing
+    raise RuntimeError(f"inbox row {values['message_id']!r} neither inserted nor found")
+
+
+@functools.cache
+def _insert_new(dialect: str) -> ReturningInsert[uuid.UUID]:
+    """The inbox insert of `dialect`, built once (its compiled form is cached)."""
+    table = cast(Table, InboxMessage.__table__)
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        make(table)
+        .on_conflict_do_nothing(index_elements=["sender_operator", "message_id"])
+        .returning(table.c.id)
+    )
+
+
 async def _find(session: AsyncSession, sender: str, message_id: str) -> InboxMessage | None:
     found: InboxMessage | None = await session.scalar(
         select(InboxMessage).where(
@@ -223,6 +248,19 @@ async def _find(session: AsyncSession, sender: str, message_id: str) -> InboxMes
         )
     )
     return found
+
+
+def _accepted_new(values: dict[str, Any]) -> Accepted:
+    """The receipt of a row just inserted, from its values (nothing is read back)."""
+    return Accepted(
+        inbox_id=values["id"],
+        message_id=values["message_id"],
+        sender_operator=values["sender_operator"],
+        kind=values["kind"],
+        items=values["item_count"],
+        duplicate=False,
+        received_at=values["received_at"],
+    )
 
 
 def _accepted(row: InboxMessage, *, duplicate: bool) -> Accepted:

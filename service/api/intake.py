@@ -32,10 +32,9 @@ from service.api.schemas import (
     body,
     refusals,
 )
-from service.db.models import InboxMessage
 from service.errors import AedexError
 from service.intake import Accepted, Incoming, accept_all, answer, check_sender, read_envelope
-from service.publish import mark_published, publish_inbound
+from service.publish import Unpublished, mark_published, publish_inbound
 
 log = structlog.get_logger(__name__)
 
@@ -101,32 +100,54 @@ async def _store(
             session, messages=messages, source=source, fingerprint=fingerprint
         )
     for one in accepted:
-        _stored(request, rt, background, one)
+        _stored(request, rt, one)
+    fresh = [
+        _unpublished(one, message.data, source)
+        for one, message in zip(accepted, messages, strict=True)
+        if not one.duplicate
+    ]
+    if rt.producer is not None and fresh:
+        background.add_task(_publish, rt, fresh)
     return JSONResponse(answer(accepted), status_code=202)
 
 
-def _stored(request: Request, rt: Runtime, background: BackgroundTasks, accepted: Accepted) -> None:
-    """Log, count and (if new) publish one committed message."""
+def _stored(request: Request, rt: Runtime, accepted: Accepted) -> None:
+    """Log and count one committed message."""
     status = "DUPLICATE_MESSAGE" if accepted.duplicate else "ACCEPTED"
     log_intake(request, accepted, status)
     rt.metrics.messages.labels(accepted.kind, status).inc()
     if not accepted.duplicate:
         rt.metrics.items.inc(accepted.items)
-    if rt.producer is not None and not accepted.duplicate:
-        background.add_task(_publish, rt, accepted)
 
 
-async def _publish(rt: Runtime, accepted: Accepted) -> None:
+def _unpublished(accepted: Accepted, data: bytes, source: str) -> Unpublished:
+    """What publishing needs, kept from the insert: the row is not read back."""
+    return Unpublished(
+        id=accepted.inbox_id,
+        sender_operator=accepted.sender_operator,
+        message_id=accepted.message_id,
+        source=source,
+        raw=data,
+        received_at=accepted.received_at,
+    )
+
+
+async def _publish(rt: Runtime, messages: list[Unpublished]) -> None:
+    """Publish an upload's new messages, then mark those sent in one transaction (one
+    statement); what fails to publish stays RECEIVED for the relay."""
+    sent = [message for message in messages if await _sent(rt, message)]
+    if sent:
+        async with rt.sessions() as session, session.begin():
+            await mark_published(session, sent, reconcile_after_s=rt.settings.reconcile_after_s)
+
+
+async def _sent(rt: Runtime, message: Unpublished) -> bool:
     assert rt.producer is not None
-    async with rt.sessions() as session, session.begin():
-        row = await session.get(InboxMessage, accepted.inbox_id)
-        if row is None:
-            return
-        try:
-            await publish_inbound(rt.producer, rt.settings.topics.inbound, row)
-        except Exception:  # noqa: BLE001 - the relay publishes what this could not
-            return
-        await mark_published(session, [row], reconcile_after_s=rt.settings.reconcile_after_s)
+    try:
+        await publish_inbound(rt.producer, rt.settings.topics.inbound, message)
+    except Exception:  # noqa: BLE001 - the relay publishes what this could not
+        return False
+    return True
 
 
 @router.post(

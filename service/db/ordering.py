@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 #: The advisory lock key of the responses table (any constant the project owns).
 RESPONSES_ORDER_LOCK = 0x_AED_0001
+#: Built once: the lock is taken by every batch of answers, on the hot path.
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 async def lock_response_order(session: AsyncSession) -> None:
     """Call in the transaction before inserting responses; held until it ends."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": RESPONSES_ORDER_LOCK}
-        )
+        await session.execute(_LOCK, {"key": RESPONSES_ORDER_LOCK})

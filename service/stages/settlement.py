@@ -9,16 +9,22 @@ in addition, never instead).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import InboxMessage, ItemRecord, Response
 
 #: `dedupe_key` suffixes of the responses that answer an item.
 ANSWER_SUFFIXES = (":fiscal", ":rejected", ":cancelled")
+#: Values per IN list or rows per executemany: far below PostgreSQL's 32,767 bind
+#: parameters, whatever the batch.
+CHUNK = 1000
+
+_T = TypeVar("_T")
 
 
 def is_answer(dedupe_key: str) -> bool:
@@ -29,30 +35,43 @@ def is_answer(dedupe_key: str) -> bool:
 IS_ANSWER = ~Response.dedupe_key.like("%:security")
 
 
+def chunks(values: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
+    """`values` in slices of at most `size`."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 async def settle_answered(session: AsyncSession, item_row_ids: Collection[uuid.UUID]) -> int:
     """Settle the messages of these just-answered items whose every item is answered.
 
-    Must run after the answers are flushed in the same transaction. Returns how
-    many messages were settled.
+    Must run after the answers are flushed in the same transaction. One UPDATE per
+    `CHUNK` items (a batch is one statement): the messages are found, counted and
+    settled in the database, not per item. Returns how many messages were settled.
     """
-    if not item_row_ids:
-        return 0
-    inbox_ids = set(
-        await session.scalars(
-            select(ItemRecord.inbox_id).where(ItemRecord.id.in_(list(item_row_ids))).distinct()
+    settled = 0
+    for part in chunks(sorted(item_row_ids)):
+        result = await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id.in_(_complete(part)))
+            .where(InboxMessage.settled_at.is_(None))
+            .values(settled_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
         )
-    )
-    if not inbox_ids:
-        return 0
+        settled += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return settled
+
+
+def _complete(item_row_ids: Sequence[uuid.UUID]) -> Select[uuid.UUID]:
+    """The messages of these items whose every item has an answer (a subquery)."""
+    mine = select(ItemRecord.inbox_id).where(ItemRecord.id.in_(item_row_ids))
     answered = and_(Response.item_row_id == ItemRecord.id, IS_ANSWER)
-    counts = await session.execute(
-        select(ItemRecord.inbox_id, func.count(ItemRecord.id), func.count(Response.id))
+    return (
+        select(ItemRecord.inbox_id)
         .outerjoin(Response, answered)
-        .where(ItemRecord.inbox_id.in_(inbox_ids))
+        .where(ItemRecord.inbox_id.in_(mine))
         .group_by(ItemRecord.inbox_id)
+        .having(func.count(Response.id) >= func.count(ItemRecord.id))
     )
-    complete = [inbox_id for inbox_id, items, answers in counts if answers >= items]
-    return await settle(session, complete)
 
 
 async def settle(session: AsyncSession, inbox_ids: Collection[uuid.UUID]) -> int:
