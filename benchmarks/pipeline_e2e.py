@@ -282,7 +282,7 @@ class Children:
         return found
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
@@ -832,7 +832,7 @@ async def api_process(
     settings: Settings, engine: AsyncEngine, children: Children, traffic: Traffic
 ) -> AsyncIterator[Api]:
     """Start the API process once, warm it up (imports, connections), and yield its client."""
-    port = _free_port()
+    port = free_port()
     children.start("api", "api", "--host", HOST, "--port", str(port))
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(

@@ -36,8 +36,10 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.generator import generate, itmatt_only
+from benchmarks.pipeline_e2e import free_port
 from benchmarks.proc_stats import cpu_seconds
 from service import kafka
 from service.broker import EmbeddedBroker
@@ -90,54 +92,47 @@ def _messages(seed: int) -> list[tuple[bytes, bytes, int]]:
     return found
 
 
-async def _fresh_database(name: str) -> str | None:
-    """A new database on the PostgreSQL server of `PG_URL`; None when it is unreachable."""
-    url = make_url(PG_URL)
-    try:
-        connection = await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, database=url.database
-        )
-    except (OSError, asyncpg.PostgresError) as error:
-        print(
-            f"validate_scaleout: PostgreSQL at {url.host}:{url.port} unreachable ({error}); skipped"
-        )
-        return None
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_database(name: str) -> None:
+async def _admin(*statements: str) -> None:
+    """Run statements on the maintenance database of `PG_URL` (CREATE/DROP DATABASE)."""
     url = make_url(PG_URL)
     connection = await asyncpg.connect(
         host=url.host, port=url.port or 5432, user=url.username, database=url.database
     )
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for statement in statements:
+            await connection.execute(statement)
     finally:
         await connection.close()
 
 
-async def _processed(url: str) -> int:
-    engine = create_engine(url)
+async def _fresh_database(name: str) -> str | None:
+    """A new database on the PostgreSQL server of `PG_URL`; None when it is unreachable."""
+    url = make_url(PG_URL)
     try:
-        async with engine.connect() as connection:
-            count = await connection.scalar(
-                select(func.count())
-                .select_from(InboxMessage)
-                .where(InboxMessage.status.in_([InboxStatus.PROCESSED, InboxStatus.REFUSED]))
-            )
-            return int(count or 0)
-    finally:
-        await engine.dispose()
+        await _admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError) as error:
+        print(
+            f"validate_scaleout: PostgreSQL at {url.host}:{url.port} unreachable ({error}); skipped"
+        )
+        return None
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
-async def _wait_processed(url: str, count: int, workers: list[subprocess.Popen[bytes]]) -> None:
+async def _processed(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            select(func.count())
+            .select_from(InboxMessage)
+            .where(InboxMessage.status.in_([InboxStatus.PROCESSED, InboxStatus.REFUSED]))
+        )
+        return int(count or 0)
+
+
+async def _wait_processed(
+    engine: AsyncEngine, count: int, workers: list[subprocess.Popen[bytes]]
+) -> None:
     deadline = time.monotonic() + TIMEOUT_S
-    while await _processed(url) < count:
+    while await _processed(engine) < count:
         for worker in workers:
             if worker.poll() is not None:
                 raise RuntimeError(f"a validate worker exited with status {worker.returncode}")
@@ -154,15 +149,6 @@ def _handled(port: int) -> int:
         if line.startswith("aedex_stage_records_total{") and 'outcome="handled"' in line:
             total += float(line.rsplit(" ", 1)[1])
     return int(total)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _produce(settings: Settings, messages: list[tuple[bytes, bytes, int]]) -> None:
@@ -201,7 +187,7 @@ async def one_run(broker: EmbeddedBroker, workers: int, logs: Path) -> Run | Non
             "AEDEX_KAFKA_REBALANCE_TIMEOUT_MS": "10000",
             "AEDEX_LOG_JSON": "true",
         }
-        ports = [_free_port() for _ in range(workers)]
+        ports = [free_port() for _ in range(workers)]
         files = [(logs / f"validate-{workers}-{n}.log").open("wb") for n in range(workers)]
         processes = [
             subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
@@ -223,14 +209,15 @@ async def one_run(broker: EmbeddedBroker, workers: int, logs: Path) -> Run | Non
             )  # fmt: skip
             for port, file in zip(ports, files, strict=True)
         ]
+        engine = create_engine(url)
         try:
             await _produce(settings, warmup)
-            await _wait_processed(url, len(warmup), processes)
+            await _wait_processed(engine, len(warmup), processes)
             await asyncio.sleep(3)  # a late joiner's rebalance is over before the clock starts
             before = {p.pid: cpu_seconds(p.pid) or 0.0 for p in processes}
             started = time.perf_counter()
             await _produce(settings, measured)
-            await _wait_processed(url, len(messages), processes)
+            await _wait_processed(engine, len(messages), processes)
             seconds = time.perf_counter() - started
             items = sum(n for _, _, n in measured)
             cpu = {
@@ -239,6 +226,7 @@ async def one_run(broker: EmbeddedBroker, workers: int, logs: Path) -> Run | Non
             }
             handled = sum(_handled(port) for port in ports)
         finally:
+            await engine.dispose()
             for process in processes:
                 process.terminate()
             for process in processes:
@@ -258,7 +246,7 @@ async def one_run(broker: EmbeddedBroker, workers: int, logs: Path) -> Run | Non
         }
         return Run(workers, items, seconds, cpu, assignments, handled, len(messages))
     finally:
-        await _drop_database(name)
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _print(run: Run) -> None:

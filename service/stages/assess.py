@@ -18,17 +18,19 @@ from typing import Any, cast
 import orjson
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
+from pydantic import TypeAdapter
 from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from messages.canonical import Item
 from messages.jsoncodec import decode_item_json
 from messages.models import MessageFunction
 from risk import Engine, default_ruleset, load_ruleset
 from risk.parties import address_block
+from service.db.chunks import chunks
 from service.db.models import Assessment, ItemRecord, ItemStatus
 from service.settings import Settings
 from service.stages.runner import Outgoing, Stage, header
-from service.stages.versions import chunks
 from service.stages.windows import PersistentWindows
 
 log = structlog.get_logger(__name__)
@@ -117,13 +119,14 @@ class AssessStage(Stage):
             if ref.id in in_batch:
                 continue  # a re-sent message can put one item in a batch twice: score it once
             in_batch.add(ref.id)
-            canonical = orjson.loads(record.value or b"")
-            if ref.id in done:
-                outgoing.append(self._emit(done[ref.id], ref, canonical))
-            elif ref.message_function == MessageFunction.CANCEL:
+            if ref.message_function == MessageFunction.CANCEL and ref.id not in done:
                 outgoing.append(self._cancellation(ref))
+                continue
+            item = decode_item_json(record.value or b"")
+            if ref.id in done:
+                outgoing.append(self._emit(done[ref.id], ref, _queue_fields(item)))
             else:
-                to_score.append((ref, decode_item_json(record.value or b""), canonical))
+                to_score.append((ref, item, _queue_fields(item)))
         if to_score:
             try:
                 outgoing += await self._score(session, to_score)
@@ -218,8 +221,8 @@ class AssessStage(Stage):
             )
         await self.windows.flush(session)
         return [
-            self._emit(assessment, ref, canonical)
-            for assessment, (ref, _, canonical) in zip(stored, batch, strict=True)
+            self._emit(assessment, ref, queue)
+            for assessment, (ref, _, queue) in zip(stored, batch, strict=True)
         ]
 
     async def _observe_siblings(self, session: AsyncSession, batch: list[_Scored]) -> None:
@@ -261,9 +264,7 @@ class AssessStage(Stage):
             ):
                 self.windows.observe(item)
 
-    def _emit(
-        self, assessment: dict[str, Any], ref: ItemRef, canonical: dict[str, Any]
-    ) -> Outgoing:
+    def _emit(self, assessment: dict[str, Any], ref: ItemRef, queue: dict[str, Any]) -> Outgoing:
         return self._record(
             ref,
             {
@@ -273,10 +274,7 @@ class AssessStage(Stage):
                 "action": assessment["action"],
                 "security_action": assessment["security_action"],
                 "hits": assessment["hits"],
-                # What the review queue filters and sorts by (service.stages.respond).
-                "origin": (canonical.get("sender") or {}).get("country"),
-                "received_at": canonical.get("received_at"),
-                "expected_arrival": canonical.get("expected_arrival"),
+                **queue,
             },
         )
 
@@ -293,6 +291,20 @@ class AssessStage(Stage):
 
 
 _Scored = tuple[ItemRef, Any, dict[str, Any]]
+#: Times as the canonical JSON writes them (pydantic's form), for the queue's fields.
+_TIME = TypeAdapter(datetime | None)
+
+
+def _queue_fields(item: Item) -> dict[str, Any]:
+    """What the review queue filters and sorts by (service.stages.respond), read from the
+    decoded item: the record is not parsed a second time for three values."""
+    return {
+        "origin": item.sender.country,
+        "received_at": _TIME.dump_python(item.received_at, mode="json"),
+        "expected_arrival": _TIME.dump_python(item.expected_arrival, mode="json"),
+    }
+
+
 _ITEMS = cast(Table, ItemRecord.__table__)
 #: The columns `_emit` reads of a stored assessment.
 _EMITTED = (

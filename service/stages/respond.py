@@ -31,10 +31,11 @@ from messages.codec import encode_cusrsp
 from messages.codelists import DECISIONS
 from messages.models import CusrspHeader, CusrspMessage, ResponseError
 from messages.models import Response as CusrspResponse
+from service.db.chunks import chunks
 from service.db.models import Response, ReviewTask
 from service.db.ordering import lock_response_order
 from service.stages.runner import Outgoing, Stage
-from service.stages.settlement import chunks, is_answer, settle_answered
+from service.stages.settlement import is_answer, settle_answered
 
 #: What the operator is told per decision (never the rule that fired).
 GUIDANCE = {

@@ -9,22 +9,17 @@ in addition, never instead).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.chunks import chunks
 from service.db.models import InboxMessage, ItemRecord, Response
 
 #: `dedupe_key` suffixes of the responses that answer an item.
 ANSWER_SUFFIXES = (":fiscal", ":rejected", ":cancelled")
-#: Values per IN list or rows per executemany: far below PostgreSQL's 32,767 bind
-#: parameters, whatever the batch.
-CHUNK = 1000
-
-_T = TypeVar("_T")
 
 
 def is_answer(dedupe_key: str) -> bool:
@@ -35,17 +30,11 @@ def is_answer(dedupe_key: str) -> bool:
 IS_ANSWER = ~Response.dedupe_key.like("%:security")
 
 
-def chunks(values: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
-    """`values` in slices of at most `size`."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 async def settle_answered(session: AsyncSession, item_row_ids: Collection[uuid.UUID]) -> int:
     """Settle the messages of these just-answered items whose every item is answered.
 
     Must run after the answers are flushed in the same transaction. One UPDATE per
-    `CHUNK` items (a batch is one statement): the messages are found, counted and
+    `service.db.chunks.CHUNK` items (a batch is one statement): the messages are found, counted and
     settled in the database, not per item. Returns how many messages were settled.
     """
     settled = 0

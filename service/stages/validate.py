@@ -32,6 +32,7 @@ from messages.models import MessageFunction
 from messages.xml import XmlLimits
 from risk.parties import address_block, address_block_of
 from service.db.base import aware
+from service.db.chunks import chunks
 from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
 from service.intake import accept, read_envelope
@@ -207,7 +208,7 @@ class ValidateStage(Stage):
                 outgoing.append(self._emit(fields, encoded, _door(item, fields["item_id"])))
             else:
                 outgoing.append(self._emit(fields))
-        for part in versions.chunks(items):
+        for part in chunks(items):
             await session.execute(insert(_ITEMS), list(part))
         await versions.supersede(
             session, sender, [i for i in items if i["status"] != ItemStatus.REJECTED]

@@ -9,31 +9,23 @@ with the square of the batch).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.models import MessageFunction
 from service.db.base import aware
+from service.db.chunks import chunks
 from service.db.models import ItemRecord, ItemStatus
 
 #: DESIGN.md §4: an item id counts as live for this long after it was received.
 LIVE_FOR = timedelta(days=365)
-#: Values per IN list: far below PostgreSQL's 32,767 bind parameters, whatever the batch.
-CHUNK = 1000
 
-_T = TypeVar("_T")
 _ITEMS = cast(Table, ItemRecord.__table__)
 _LIVE_STATUSES = (ItemStatus.ACCEPTED, ItemStatus.ASSESSED)
-
-
-def chunks(values: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
-    """`values` in slices of at most `size`."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 async def known(session: AsyncSession, sender: str, item_ids: Collection[str]) -> set[str]:

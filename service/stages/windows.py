@@ -21,8 +21,8 @@ from sqlalchemy.sql.dml import Insert
 
 from messages.canonical import Item
 from risk.state import DEFAULT_RETENTION, InMemoryState, event_time, window_entries
+from service.db.chunks import chunks
 from service.db.models import WindowEvent
-from service.stages.versions import chunks
 
 
 class PersistentWindows(InMemoryState):

@@ -13,10 +13,10 @@ from aiokafka import ConsumerRecord
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.db.chunks import CHUNK
 from service.db.models import InboxMessage, ItemRecord, Response, ReviewTask
 from service.settings import Settings
 from service.stages.respond import RespondStage
-from service.stages.settlement import CHUNK
 
 #: Over two chunks: the IN lists, the executemany inserts and settling all split.
 ITEMS = 2 * CHUNK + 500
