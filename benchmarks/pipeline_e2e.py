@@ -1540,7 +1540,10 @@ def main(label: str | None = None) -> None:
             print(broker.log_tail())
         broker.stop()
         problems = children.problems() if children is not None else {}
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("AEDEX_BENCH_KEEP"):
+            print(f"kept the run's database and process logs in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     document = report(
         results, problems, time.perf_counter() - clock.started, clock.others_share(), label
     )

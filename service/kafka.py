@@ -76,6 +76,7 @@ def consumer(
         "auto_offset_reset": "earliest",
         "fetch_max_bytes": fetch_bytes,
         "max_partition_fetch_bytes": fetch_bytes,
+        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)

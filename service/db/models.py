@@ -145,6 +145,10 @@ class ItemRecord(Base):
     __table_args__ = (
         UniqueConstraint("inbox_id", "position"),
         Index("ix_items_item_id_version", "item_id", "version"),
+        # Versions are looked up by operator and item id (service.stages.versions); on an
+        # index of the operator alone the planner walked every item of that operator, a
+        # cost that grew with the table (one big post is most of it).
+        Index("ix_items_sender_operator_item_id", "sender_operator", "item_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -152,7 +156,7 @@ class ItemRecord(Base):
     #: 1-based position of the item in its message.
     position: Mapped[int] = mapped_column(Integer)
     item_id: Mapped[str] = mapped_column(String(35))
-    sender_operator: Mapped[str] = mapped_column(String(35), index=True)
+    sender_operator: Mapped[str] = mapped_column(String(35))
     message_id: Mapped[str] = mapped_column(String(70))
     #: EDIFACT 1225: 9 original, 5 replacement, 1 cancellation.
     message_function: Mapped[int] = mapped_column(Integer)
