@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import parse_validate, pipeline_e2e, risk_engine
+from benchmarks import parse_validate, pipeline_e2e, risk_engine, stage_profile, validate_scaleout
 
 BENCHMARKS = {
     "parse_validate": parse_validate.main,
     "risk_engine": risk_engine.main,
+    "stage_profile": lambda: stage_profile.main([]),
     "pipeline_e2e": pipeline_e2e.main,
+    "validate_scaleout": validate_scaleout.main,
 }
 
 
 def main(argv: list[str]) -> None:
     names = argv or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     for name in names:
         BENCHMARKS[name]()
 

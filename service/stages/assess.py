@@ -19,7 +19,7 @@ import orjson
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
 from pydantic import TypeAdapter
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from messages.canonical import Item
@@ -166,12 +166,9 @@ class AssessStage(Stage):
         self, session: AsyncSession, row_ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, dict[str, Any]]:
         """Assessments already stored for these rows (a redelivery re-emits them)."""
-        columns = [_ASSESSMENTS.c[name] for name in _EMITTED]
         stored: dict[uuid.UUID, dict[str, Any]] = {}
         for part in chunks(sorted(set(row_ids))):
-            rows = await session.execute(
-                select(*columns).where(_ASSESSMENTS.c.item_row_id.in_(part))
-            )
+            rows = await session.execute(_STORED, {"row_ids": list(part)})
             stored.update({row.item_row_id: dict(row._mapping) for row in rows})
         return stored
 
@@ -238,20 +235,15 @@ class AssessStage(Stage):
         doors = {block for _, item, _ in batch if (block := address_block(item.addressee))}
         postcodes = {item.addressee.postcode for _, item, _ in batch if item.addressee.postcode}
         gift_senders = {item.sender_key for _, item, _ in batch if item.category == "GIFT"}
-        addressee = ItemRecord.canonical["addressee_key"].as_string()
-        postcode = ItemRecord.canonical["addressee"]["postcode"].as_string()
         siblings = await session.execute(
-            select(ItemRecord.inbox_id, addressee, ItemRecord.canonical).where(
-                ItemRecord.inbox_id.in_(inboxes),
-                ItemRecord.id.not_in(in_batch),
-                ItemRecord.status == ItemStatus.ACCEPTED,
-                ItemRecord.message_function != MessageFunction.CANCEL,
-                or_(
-                    addressee.in_(keys),
-                    postcode.in_(postcodes),
-                    ItemRecord.sender_key.in_(gift_senders),
-                ),
-            )
+            _SIBLINGS,
+            {
+                "inboxes": list(inboxes),
+                "in_batch": list(in_batch),
+                "keys": list(keys),
+                "postcodes": list(postcodes),
+                "gift_senders": list(gift_senders),
+            },
         )
         for _, key, canonical in siblings:
             if canonical is None:
@@ -327,3 +319,25 @@ def _by_message(batch: list[_Scored]) -> list[list[_Scored]]:
         else:
             runs.append([entry])
     return runs
+
+
+# Built once: a statement built per batch cost more in SQLAlchemy's construction and
+# cache-key walk than in the database (a few ms per batch, most of a small batch's time).
+_ADDRESSEE = ItemRecord.canonical["addressee_key"].as_string()
+_POSTCODE = ItemRecord.canonical["addressee"]["postcode"].as_string()
+#: The not yet assessed items of the batch's messages that may share a window with it.
+_SIBLINGS = select(ItemRecord.inbox_id, _ADDRESSEE, ItemRecord.canonical).where(
+    ItemRecord.inbox_id.in_(bindparam("inboxes", expanding=True)),
+    ItemRecord.id.not_in(bindparam("in_batch", expanding=True)),
+    ItemRecord.status == ItemStatus.ACCEPTED,
+    ItemRecord.message_function != MessageFunction.CANCEL,
+    or_(
+        _ADDRESSEE.in_(bindparam("keys", expanding=True)),
+        _POSTCODE.in_(bindparam("postcodes", expanding=True)),
+        ItemRecord.sender_key.in_(bindparam("gift_senders", expanding=True)),
+    ),
+)
+#: The assessments already stored for some item rows.
+_STORED = select(*(_ASSESSMENTS.c[name] for name in _EMITTED)).where(
+    _ASSESSMENTS.c.item_row_id.in_(bindparam("row_ids", expanding=True))
+)

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import orjson
 from aiokafka import ConsumerRecord
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
@@ -64,6 +64,12 @@ _SENT = (
     _RESPONSES.c.decision,
     _RESPONSES.c.security_decision,
     _RESPONSES.c.xml,
+)
+# Statements built once and run with parameters: built per batch, SQLAlchemy's
+# construction and cache-key walk cost more than the query (most of a small batch).
+_STORED = select(*_SENT).where(_RESPONSES.c.dedupe_key.in_(bindparam("keys", expanding=True)))
+_OPEN_TASKS = select(_TASKS.c.item_row_id).where(
+    _TASKS.c.item_row_id.in_(bindparam("rows", expanding=True))
 )
 
 
@@ -171,7 +177,7 @@ async def _stored(session: AsyncSession, keys: Sequence[str]) -> dict[str, dict[
     """The responses already stored under these keys: what re-sending them needs."""
     found: dict[str, dict[str, Any]] = {}
     for part in chunks(keys):
-        rows = await session.execute(select(*_SENT).where(_RESPONSES.c.dedupe_key.in_(part)))
+        rows = await session.execute(_STORED, {"keys": list(part)})
         found.update((row.dedupe_key, dict(row._mapping)) for row in rows)
     return found
 
@@ -186,11 +192,7 @@ async def _insert_tasks(session: AsyncSession, tasks: dict[uuid.UUID, dict[str, 
     """Open the review tasks of items that have none yet (one per item, ever)."""
     open_rows: set[uuid.UUID] = set()
     for part in chunks(list(tasks)):
-        open_rows.update(
-            await session.scalars(
-                select(_TASKS.c.item_row_id).where(_TASKS.c.item_row_id.in_(part))
-            )
-        )
+        open_rows.update(await session.scalars(_OPEN_TASKS, {"rows": list(part)}))
     await _insert(session, _ADD_TASKS, [t for row, t in tasks.items() if row not in open_rows])
 
 

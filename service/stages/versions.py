@@ -27,6 +27,31 @@ LIVE_FOR = timedelta(days=365)
 _ITEMS = cast(Table, ItemRecord.__table__)
 _LIVE_STATUSES = (ItemStatus.ACCEPTED, ItemStatus.ASSESSED)
 
+# Built once and run with parameters: built per message, SQLAlchemy's construction and
+# cache-key walk cost more than the lookups themselves.
+_SENDER = bindparam("sender", type_=_ITEMS.c.sender_operator.type)
+_ITEM_IDS = bindparam("item_ids", expanding=True, type_=_ITEMS.c.item_id.type)
+#: The items this operator has ever sent, of `:item_ids` (see `known`).
+_KNOWN = (
+    select(_ITEMS.c.item_id)
+    .where(
+        _ITEMS.c.sender_operator == _SENDER,
+        _ITEMS.c.item_id.in_(_ITEM_IDS),
+        or_(
+            _ITEMS.c.message_function == int(MessageFunction.ORIGINAL),
+            _ITEMS.c.status != ItemStatus.REJECTED,
+        ),
+    )
+    .distinct()
+)
+#: The live versions of `:item_ids` received since `:since` (see `live`).
+_LIVE = select(_ITEMS.c.item_id, _ITEMS.c.message_id).where(
+    _ITEMS.c.sender_operator == _SENDER,
+    _ITEMS.c.item_id.in_(_ITEM_IDS),
+    _ITEMS.c.status.in_(_LIVE_STATUSES),
+    _ITEMS.c.received_at >= bindparam("since", type_=_ITEMS.c.received_at.type),
+)
+
 
 async def known(session: AsyncSession, sender: str, item_ids: Collection[str]) -> set[str]:
     """The items this operator has ever sent. An original counts even when it was
@@ -34,20 +59,7 @@ async def known(session: AsyncSession, sender: str, item_ids: Collection[str]) -
     itself refused as unknown does not make the item known."""
     found: set[str] = set()
     for part in chunks(sorted(set(item_ids))):
-        found.update(
-            await session.scalars(
-                select(ItemRecord.item_id)
-                .where(
-                    ItemRecord.sender_operator == sender,
-                    ItemRecord.item_id.in_(part),
-                    or_(
-                        ItemRecord.message_function == int(MessageFunction.ORIGINAL),
-                        ItemRecord.status != ItemStatus.REJECTED,
-                    ),
-                )
-                .distinct()
-            )
-        )
+        found.update(await session.scalars(_KNOWN, {"sender": sender, "item_ids": list(part)}))
     return found
 
 
@@ -60,12 +72,7 @@ async def live(
     found: dict[str, str] = {}
     for part in chunks(sorted(set(item_ids))):
         rows = await session.execute(
-            select(ItemRecord.item_id, ItemRecord.message_id).where(
-                ItemRecord.sender_operator == sender,
-                ItemRecord.item_id.in_(part),
-                ItemRecord.status.in_(_LIVE_STATUSES),
-                ItemRecord.received_at >= since,
-            )
+            _LIVE, {"sender": sender, "item_ids": list(part), "since": since}
         )
         for item_id, message_id in rows:
             found.setdefault(item_id, message_id)
