@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
 from aiokafka import ConsumerRecord
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.express.locations import relocate
@@ -67,9 +68,9 @@ class ValidateStage(Stage):
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[Outgoing]:
-        # Phase 1 reads and checks; phase 2 writes. The checking is the slow part, and
-        # SQLite has one write lock: taken only in phase 2, the other stages keep
-        # writing while this batch is checked.
+        # Reads and checks first, writes last. The checking is the slow part, and SQLite
+        # has one write lock for every process: a batch that wrote as it went held it
+        # through its own reads and row building, and the API's inserts waited.
         now = datetime.now(UTC)
         stored = await self._stored_rows(session, records)
         jobs: list[tuple[bytes, datetime] | None] = []
@@ -84,6 +85,11 @@ class ValidateStage(Stage):
         # Off the event loop: a slice of big messages takes seconds to check, and the
         # consumer's heartbeats and fetches must go on meanwhile.
         checks = await asyncio.to_thread(self._check_all, jobs)
+        # Messages whose items no other message of the batch names are independent: their
+        # versions can all be looked up before anything is written.
+        ahead = await self._versions_ahead(session, records, stored, checks)
+        writes = _Writes()
+        validated: set[uuid.UUID] = set()
         outgoing: list[Outgoing] = []
         for record, check in zip(records, checks, strict=True):
             row = stored.get(header(record, "inbox-id") or "")
@@ -92,15 +98,27 @@ class ValidateStage(Stage):
                 if isinstance(found, Outgoing):
                     outgoing.append(found)
                     continue
-                row = found
-            if row.status in (InboxStatus.PROCESSED, InboxStatus.REFUSED):
-                outgoing += await self._replay(
-                    session, row
-                )  # done before, or earlier in this batch
+                inbox = found
+            else:
+                inbox = _Inbox.of_row(row)
+            if inbox.id in validated or inbox.status in (
+                InboxStatus.PROCESSED,
+                InboxStatus.REFUSED,
+            ):
+                await writes.run(session)  # an earlier record of the batch may be this one
+                outgoing += await self._replay(session, inbox.id)  # done before
                 continue
+            validated.add(inbox.id)
             # Phase 1 skipped only rows already processed, and a processed row stays so.
             assert check is not None
-            outgoing += await self._validate(session, row, check)
+            if ahead is None:
+                known, live = await self._versions(session, inbox, check)
+            else:
+                known, live = ahead
+            outgoing += self._validate(inbox, check, known, live, writes)
+            if ahead is None:
+                await writes.run(session)  # the next message may amend these very items
+        await writes.run(session)
         return outgoing
 
     def _check_all(self, jobs: list[tuple[bytes, datetime] | None]) -> list[MessageCheck | None]:
@@ -126,9 +144,77 @@ class ValidateStage(Stage):
         rows = await session.scalars(select(InboxMessage).where(InboxMessage.id.in_(ids.values())))
         return {str(row.id): row for row in rows}
 
+    async def _versions_ahead(
+        self,
+        session: AsyncSession,
+        records: list[ConsumerRecord[bytes, bytes]],
+        stored: dict[str, InboxMessage],
+        checks: list[MessageCheck | None],
+    ) -> tuple[set[str], dict[str, str]] | None:
+        """Every message's known and live versions, looked up before any write; None when
+        a message of the batch depends on another (the same message twice, or an item id
+        two messages name: a replacement right behind its original), which are then
+        looked up message by message, each after the writes of the one before."""
+        messages: set[tuple[str, str]] = set()
+        amended: dict[str, set[str]] = {}
+        originals: dict[str, set[str]] = {}
+        received: dict[str, datetime] = {}
+        for record, check in zip(records, checks, strict=True):
+            row = stored.get(header(record, "inbox-id") or "")
+            if check is None or check.message is None:
+                if row is None:
+                    return None  # unreadable straight from Kafka: the slow path decides
+                continue
+            # As `_validate` will key them: the inbox row's operator (the envelope's,
+            # trimmed as the decoder trims it, for a record straight from Kafka).
+            header_sender = check.message.header.sender_operator or ""
+            sender = row.sender_operator if row is not None else header_sender
+            message = (sender, check.message.header.message_id or "")
+            if message in messages:
+                return None
+            messages.add(message)
+            seen = amended.setdefault(sender, set()) | originals.setdefault(sender, set())
+            for item_check in check.items:
+                item = item_check.item
+                if item is None:
+                    continue
+                if item.item_id in seen:
+                    return None
+                (amended if _amends(item) else originals)[sender].add(item.item_id)
+            # The earliest of the sender's messages: a year before it bounds "live" (the
+            # batch's messages were received within seconds of each other).
+            received[sender] = min(
+                received.get(sender, datetime.max.replace(tzinfo=UTC)),
+                aware(row.received_at) if row is not None else datetime.now(UTC),
+            )
+        known: set[str] = set()
+        live: dict[str, str] = {}
+        for sender, item_ids in amended.items():
+            known |= {f"{sender}\0{i}" for i in await versions.known(session, sender, item_ids)}
+        for sender, item_ids in originals.items():
+            found = await versions.live(session, sender, item_ids, received[sender])
+            live.update({f"{sender}\0{i}": m for i, m in found.items()})
+        return known, live
+
+    async def _versions(
+        self, session: AsyncSession, inbox: _Inbox, check: MessageCheck
+    ) -> tuple[set[str], dict[str, str]]:
+        """`_versions_ahead` for one message, keyed the same way (operator, item id)."""
+        sender = inbox.sender_operator
+        items = [c.item for c in check.items if c.item is not None]
+        known = await versions.known(session, sender, [i.item_id for i in items if _amends(i)])
+        live = (
+            {}
+            if check.refused
+            else await versions.live(
+                session, sender, [i.item_id for i in items if not _amends(i)], inbox.received_at
+            )
+        )
+        return {f"{sender}\0{i}" for i in known}, {f"{sender}\0{i}": m for i, m in live.items()}
+
     async def _accept_direct(
         self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], now: datetime
-    ) -> InboxMessage | Outgoing:
+    ) -> _Inbox | Outgoing:
         """A record produced straight to Kafka enters the inbox as an API upload would."""
         data = record.value or b""
         try:
@@ -138,26 +224,26 @@ class ValidateStage(Stage):
             )
         except AedexError as error:
             return deadletter(self.settings, self.name, record, f"{error.code}: {error.detail}")
+        if not accepted.duplicate:  # just inserted: nothing to read back
+            return _Inbox(
+                accepted.inbox_id, accepted.sender_operator, accepted.message_id,
+                aware(accepted.received_at), None, InboxStatus.RECEIVED,
+            )  # fmt: skip
         found = await session.get(InboxMessage, accepted.inbox_id)
         assert found is not None
-        return found
+        return _Inbox.of_row(found)
 
-    async def _validate(
-        self, session: AsyncSession, row: InboxMessage, check: MessageCheck
+    def _validate(
+        self,
+        inbox: _Inbox,
+        check: MessageCheck,
+        known: set[str],
+        live: dict[str, str],
+        writes: _Writes,
     ) -> list[Outgoing]:
+        """The message's item rows and records; the rows go to `writes`, nothing is written."""
         header_function = _message_function(check)
-        sender = row.sender_operator
-        amended = [c for c in check.items if c.item is not None and _amends(c.item)]
-        originals = [c for c in check.items if c.item is not None and not _amends(c.item)]
-        # Asked once for the whole message: its own items are not stored yet, as before.
-        known = await versions.known(session, sender, [c.item.item_id for c in amended if c.item])
-        live = (
-            {}
-            if check.refused
-            else await versions.live(
-                session, sender, [c.item.item_id for c in originals if c.item], row.received_at
-            )
-        )
+        sender = inbox.sender_operator
         items: list[dict[str, Any]] = []
         outgoing: list[Outgoing] = []
         for item_check in check.items:
@@ -171,24 +257,25 @@ class ValidateStage(Stage):
             item_id = item_key(item_check.declared.item_id) or f"?{item_check.index}"
             # A version refused below keeps its place among the item's versions (event time).
             version = item.version if item is not None else 0
+            versions_key = f"{sender}\0{item.item_id}" if item is not None else ""
             if item is not None and _amends(item):
-                if item.item_id not in known:
+                if versions_key not in known:
                     findings = [*findings, _cancel_unknown(item_check.index, function)]
                     item = None
             elif item is not None and not check.refused:
-                if item.item_id in live:
-                    findings = [*findings, _item_id_reused(item_check.index, live[item.item_id])]
+                if versions_key in live:
+                    findings = [*findings, _item_id_reused(item_check.index, live[versions_key])]
                     item = None
             rejected = item is None or check.refused
             # Encoded once: the stored column and the record carry these very bytes.
             encoded = None if rejected or item is None else encode_item_json(item)
             fields: dict[str, Any] = {
                 "id": uuid.uuid4(),
-                "inbox_id": row.id,
+                "inbox_id": inbox.id,
                 "position": item_check.index,
                 "item_id": item_id[:35],
                 "sender_operator": sender,
-                "message_id": row.message_id,
+                "message_id": inbox.message_id,
                 "message_function": int(function),
                 "version": version,
                 "status": ItemStatus.REJECTED
@@ -198,8 +285,8 @@ class ValidateStage(Stage):
                 else ItemStatus.ACCEPTED,
                 "canonical": None if encoded is None else orjson.Fragment(encoded),
                 # A converted manifest's findings name its own places, not the CUSITM's.
-                "findings": relocate(row.locations, [f.as_dict() for f in findings]),
-                "received_at": row.received_at,
+                "findings": relocate(inbox.locations, [f.as_dict() for f in findings]),
+                "received_at": inbox.received_at,
                 "sender_key": item.sender_key[:200] if item is not None else None,
                 "addressee_key": item.addressee_key[:200] if item is not None else None,
             }
@@ -208,24 +295,30 @@ class ValidateStage(Stage):
                 outgoing.append(self._emit(fields, encoded, _door(item, fields["item_id"])))
             else:
                 outgoing.append(self._emit(fields))
-        for part in chunks(items):
-            await session.execute(insert(_ITEMS), list(part))
-        await versions.supersede(
-            session, sender, [i for i in items if i["status"] != ItemStatus.REJECTED]
+        processed_at = datetime.now(UTC)
+        writes.items += items
+        writes.superseding.setdefault(sender, []).extend(
+            i for i in items if i["status"] != ItemStatus.REJECTED
         )
-        row.status = InboxStatus.REFUSED if check.refused else InboxStatus.PROCESSED
-        row.processed_at = datetime.now(UTC)
-        if not items:
-            row.settled_at = row.processed_at  # nothing to answer
-        if check.refused:
-            row.error = {"findings": relocate(row.locations, [f.as_dict() for f in check.findings])}
-        await session.flush()
+        writes.inbox.append(
+            {
+                "b_id": inbox.id,
+                "b_status": InboxStatus.REFUSED if check.refused else InboxStatus.PROCESSED,
+                "b_processed_at": processed_at,
+                "b_settled_at": None if items else processed_at,  # nothing to answer
+                "b_error": {
+                    "findings": relocate(inbox.locations, [f.as_dict() for f in check.findings])
+                }
+                if check.refused
+                else None,
+            }
+        )
         return outgoing
 
-    async def _replay(self, session: AsyncSession, row: InboxMessage) -> list[Outgoing]:
+    async def _replay(self, session: AsyncSession, inbox_id: uuid.UUID) -> list[Outgoing]:
         columns = [_ITEMS.c[name] for name in _EMITTED]
         rows = await session.execute(
-            select(*columns).where(_ITEMS.c.inbox_id == row.id).order_by(_ITEMS.c.position)
+            select(*columns).where(_ITEMS.c.inbox_id == inbox_id).order_by(_ITEMS.c.position)
         )
         return [self._emit(dict(item._mapping)) for item in rows]
 
@@ -261,6 +354,21 @@ class ValidateStage(Stage):
 
 
 _ITEMS = cast(Table, ItemRecord.__table__)
+_INBOX = cast(Table, InboxMessage.__table__)
+#: One cached statement for every message's new status (executemany). A settled time
+#: or an error already there is kept.
+_SET_STATUS = (
+    update(_INBOX)
+    .where(_INBOX.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        processed_at=bindparam("b_processed_at", type_=_INBOX.c.processed_at.type),
+        settled_at=func.coalesce(
+            bindparam("b_settled_at", type_=_INBOX.c.settled_at.type), _INBOX.c.settled_at
+        ),
+        error=func.coalesce(bindparam("b_error", type_=_INBOX.c.error.type), _INBOX.c.error),
+    )
+)
 #: The columns `_emit` reads, for re-emitting a processed message's items.
 _EMITTED = (
     "id", "inbox_id", "item_id", "sender_operator", "message_id", "message_function",
@@ -314,3 +422,41 @@ def _item_id_reused(index: int, live_message_id: str) -> Finding:
         f"an ORIGINAL (MessageFunction 9) for an item this operator already has live, from "
         f"message {live_message_id}: send a replacement (MessageFunction 5) or cancel it first",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Inbox:
+    """What validating a message needs of its inbox row (read, or just inserted)."""
+
+    id: uuid.UUID
+    sender_operator: str
+    message_id: str
+    received_at: datetime
+    locations: dict[str, Any] | None
+    status: str
+
+    @classmethod
+    def of_row(cls, row: InboxMessage) -> _Inbox:
+        return cls(
+            row.id, row.sender_operator, row.message_id, aware(row.received_at),
+            row.locations, row.status,
+        )  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Writes:
+    """The rows a batch has built and not yet written: written together, in a few
+    statements, so the write lock is held for the writing only."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    superseding: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    inbox: list[dict[str, Any]] = field(default_factory=list)
+
+    async def run(self, session: AsyncSession) -> None:
+        for part in chunks(self.items):
+            await session.execute(insert(_ITEMS), list(part))
+        for sender, rows in self.superseding.items():
+            await versions.supersede(session, sender, rows)
+        for part in chunks(self.inbox):
+            await session.execute(_SET_STATUS, list(part))
+        self.items, self.superseding, self.inbox = [], {}, []
