@@ -28,6 +28,7 @@ from messages.errors import MessageRejected
 from messages.findings import Code
 from messages.models import MessageFunction
 from messages.xml import XmlLimits
+from service.db.ids import new_id
 from service.db.models import InboxMessage, InboxStatus
 from service.errors import AedexError
 
@@ -186,7 +187,7 @@ async def accept(
     assert envelope.sender_operator is not None and envelope.message_id is not None
     sha256 = hashlib.sha256(data if fingerprint is None else fingerprint).hexdigest()
     values = {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "sender_operator": envelope.sender_operator,
         "message_id": envelope.message_id,
         "kind": envelope.message_type,

@@ -31,12 +31,19 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # 64 MiB of page cache per connection instead of SQLite's 2 MiB: the indexes
+            # the stages insert into outgrow 2 MiB within minutes of traffic.
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine
+
+
+#: SQLite's page cache per connection, in KiB (a bound: RSS stays flat once it is full).
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

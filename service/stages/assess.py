@@ -28,6 +28,7 @@ from messages.models import MessageFunction
 from risk import Engine, default_ruleset, load_ruleset
 from risk.parties import address_block
 from service.db.chunks import chunks
+from service.db.ids import new_id
 from service.db.models import Assessment, ItemRecord, ItemStatus
 from service.settings import Settings
 from service.stages.runner import Outgoing, Stage, header
@@ -186,7 +187,7 @@ class AssessStage(Stage):
         now = datetime.now(UTC)
         stored: list[dict[str, Any]] = [
             {
-                "id": uuid.uuid4(),
+                "id": new_id(),
                 "item_row_id": ref.id,
                 "item_id": ref.item_id,
                 "ruleset": result.ruleset,

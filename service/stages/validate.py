@@ -34,6 +34,7 @@ from messages.xml import XmlLimits
 from risk.parties import address_block, address_block_of
 from service.db.base import aware
 from service.db.chunks import chunks
+from service.db.ids import new_id
 from service.db.models import InboxMessage, InboxStatus, ItemRecord, ItemStatus
 from service.errors import AedexError
 from service.intake import accept, read_envelope
@@ -270,7 +271,7 @@ class ValidateStage(Stage):
             # Encoded once: the stored column and the record carry these very bytes.
             encoded = None if rejected or item is None else encode_item_json(item)
             fields: dict[str, Any] = {
-                "id": uuid.uuid4(),
+                "id": new_id(),
                 "inbox_id": inbox.id,
                 "position": item_check.index,
                 "item_id": item_id[:35],
