@@ -14,16 +14,19 @@ from decimal import Decimal
 from typing import Any
 
 from lxml import etree
+from pydantic import BaseModel
 
 from messages.errors import MessageRejected
 from messages.findings import Code
 from messages.models import (
     Address,
     ContentPiece,
+    CusitmHeader,
     CusitmMessage,
     CusrspHeader,
     CusrspMessage,
     DeclaredItem,
+    ItmattHeader,
     ItmattMessage,
     MessageFunction,
     Money,
@@ -389,7 +392,10 @@ def expect_root(root: etree._Element, namespace: str, name: str) -> None:
         )
 
 
-def _header_fields(el: etree._Element | None) -> dict[str, Any]:
+def _header_fields(el: etree._Element | None, header: type[BaseModel]) -> dict[str, Any]:
+    """The fields of `header` found in `el`. An element of the other message type's header
+    (a CustomsOffice in an ITMATT) is the XSD's to report; decoding it into a model that
+    has no such field raised instead of answering with that finding."""
     fields: dict[str, Any] = {}
     if el is None:
         return fields
@@ -411,7 +417,8 @@ def _header_fields(el: etree._Element | None) -> dict[str, Any]:
             doc_type, value = child.get("type"), _text(child)
             if doc_type in ("AWB", "RECEPTACLE", "DISPATCH") and value is not None:
                 fields["transport_document"] = TransportDocument(type=doc_type, value=value)
-    return fields
+    known = header.model_fields
+    return {name: value for name, value in fields.items() if name in known}
 
 
 _ITMATT = Blueprint(ItmattMessage)
@@ -436,7 +443,10 @@ def itmatt_from_tree(root: etree._Element, *, schema_valid: bool = False) -> Itm
     # The envelope is validated as before (a misplaced header element still fails
     # the same way); the items are built, not validated again.
     shell = ItmattMessage.model_validate(
-        {"version": version, "header": _header_fields(root.find(f"{{{ITMATT_NS}}}Header"))}
+        {
+            "version": version,
+            "header": _header_fields(root.find(f"{{{ITMATT_NS}}}Header"), ItmattHeader),
+        }
         | _NO_ITEMS
     )
     return _ITMATT.make({"version": shell.version, "header": shell.header, "items": items})
@@ -452,7 +462,7 @@ def cusitm_from_tree(root: etree._Element, *, schema_valid: bool = False) -> Cus
     decode = decode_valid_item if schema_valid else decode_item
     items = [decode(el) for el in _children(root, "Item")]
     shell = CusitmMessage.model_validate(
-        {"header": _header_fields(root.find(f"{{{CUSITM_NS}}}Header"))} | _NO_ITEMS
+        {"header": _header_fields(root.find(f"{{{CUSITM_NS}}}Header"), CusitmHeader)} | _NO_ITEMS
     )
     return _CUSITM.make({"header": shell.header, "items": items})
 
