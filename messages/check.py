@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from lxml import etree
+
 from messages.canonical import Item, MessageFacts, canonical_item, message_facts
 from messages.codec import cusitm_from_tree, itmatt_from_tree
 from messages.errors import MessageRejected
@@ -89,15 +91,18 @@ def check_message(
     rates: RateTable | None = None,
     limits: XmlLimits = DEFAULT_LIMITS,
     late_after: timedelta = DEFAULT_LATE_AFTER,
+    tree: etree._Element | None = None,
 ) -> MessageCheck:
     """Parse, schema-check, validate and normalise an ITMATT or CUSITM message.
 
     `received_at` is event time from the API or relay; offline it defaults to
-    the message's PreparedAt, so results never depend on the wall clock.
+    the message's PreparedAt, so results never depend on the wall clock. `tree` is
+    `data` as `parse_untrusted` parsed it (its depth checked) for a caller that needed
+    the tree itself: the message is then not parsed a second time.
     """
     rates = rates or RateTable.default()
     try:
-        root = parse_untrusted(data, limits, depth_checked_later=True)
+        root = parse_untrusted(data, limits, depth_checked_later=True) if tree is None else tree
         tag = root.tag if isinstance(root.tag, str) else ""
         schema_file = SCHEMA_FILES.get((tag, root.get("version") or ""))
         if schema_file is None or tag.endswith("}CUSRSP"):
@@ -117,7 +122,7 @@ def check_message(
     except MessageRejected as rejected:
         return MessageCheck(kind=None, message=None, findings=[rejected.finding])
 
-    if not valid:
+    if not valid and tree is None:
         try:
             check_depth(root, limits)
         except MessageRejected as rejected:

@@ -17,13 +17,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from lxml import etree
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from adapters.errors import AdapterError
-from adapters.post.itmatt import Envelope, inspect_envelope
+from adapters.post.itmatt import Envelope, envelope_of_tree, inspect_envelope
 from messages.errors import MessageRejected
 from messages.findings import Code
 from messages.models import MessageFunction
@@ -92,8 +93,11 @@ def _function(function: MessageFunction | None) -> dict[str, object]:
     return {} if function is None else {"message_function": function.name.lower()}
 
 
-def read_envelope(data: bytes, limits: XmlLimits) -> Envelope:
-    """The message's envelope, or the message-level refusal as an AedexError."""
+def read_envelope(
+    data: bytes, limits: XmlLimits, *, tree: etree._Element | None = None
+) -> Envelope:
+    """The message's envelope, or the message-level refusal as an AedexError; from `tree`
+    when the caller has parsed `data` already (`parse_untrusted`, depth checked)."""
     if len(data) > limits.max_bytes:
         raise AedexError(
             Code.XML_TOO_LARGE.value,
@@ -101,7 +105,7 @@ def read_envelope(data: bytes, limits: XmlLimits) -> Envelope:
             413,
         )
     try:
-        envelope = inspect_envelope(data, limits)
+        envelope = inspect_envelope(data, limits) if tree is None else envelope_of_tree(tree)
     except MessageRejected as rejected:
         raise AedexError(
             rejected.code.value, rejected.message, _STATUS.get(rejected.code, 400)

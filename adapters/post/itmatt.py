@@ -64,8 +64,16 @@ def inspect_envelope(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> Envelop
     return _inspect(data, limits, _KINDS)
 
 
+def envelope_of_tree(root: etree._Element) -> Envelope:
+    """`inspect_envelope` of a tree `parse_untrusted` has already made (one parse, not two)."""
+    return _envelope(root, _KINDS)
+
+
 def _inspect(data: bytes, limits: XmlLimits, kinds: dict[str, _Kind]) -> Envelope:
-    root = parse_untrusted(data, limits)
+    return _envelope(parse_untrusted(data, limits), kinds)
+
+
+def _envelope(root: etree._Element, kinds: dict[str, _Kind]) -> Envelope:
     tag = root.tag if isinstance(root.tag, str) else repr(root.tag)
     kind = kinds.get(tag)
     if kind is None:

@@ -25,12 +25,14 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.express.locations import relocate
+from adapters.post.itmatt import Envelope
 from messages.canonical import Item, item_key
 from messages.check import MessageCheck, check_message
+from messages.errors import MessageRejected
 from messages.findings import Code, Finding
 from messages.jsoncodec import encode_item_json
 from messages.models import MessageFunction
-from messages.xml import XmlLimits
+from messages.xml import XmlLimits, parse_untrusted
 from risk.parties import address_block, address_block_of
 from service.db.base import aware
 from service.db.chunks import chunks
@@ -74,28 +76,31 @@ class ValidateStage(Stage):
         # through its own reads and row building, and the API's inserts waited.
         now = datetime.now(UTC)
         stored = await self._stored_rows(session, records)
-        jobs: list[tuple[bytes, datetime] | None] = []
+        jobs: list[_Job | None] = []
         for record in records:
             row = stored.get(header(record, "inbox-id") or "")
             if row is not None and row.status in (InboxStatus.PROCESSED, InboxStatus.REFUSED):
                 jobs.append(None)
             elif row is not None:
-                jobs.append((row.raw, aware(row.received_at)))
+                jobs.append(_Job(row.raw, aware(row.received_at), direct=False))
             else:
-                jobs.append((record.value or b"", now))
+                jobs.append(_Job(record.value or b"", now, direct=True))
         # Off the event loop: a slice of big messages takes seconds to check, and the
         # consumer's heartbeats and fetches must go on meanwhile.
-        checks = await asyncio.to_thread(self._check_all, jobs)
+        done = await asyncio.to_thread(self._check_all, jobs)
+        checks = [None if job is None else job.check for job in done]
         # Messages whose items no other message of the batch names are independent: their
         # versions can all be looked up before anything is written.
         ahead = await self._versions_ahead(session, records, stored, checks)
         writes = _Writes()
         validated: set[uuid.UUID] = set()
         outgoing: list[Outgoing] = []
-        for record, check in zip(records, checks, strict=True):
+        for position, (record, check) in enumerate(zip(records, checks, strict=True)):
             row = stored.get(header(record, "inbox-id") or "")
             if row is None:
-                found = await self._accept_direct(session, record, now)
+                job = done[position]
+                assert job is not None
+                found = await self._accept_direct(session, record, now, job.envelope)
                 if isinstance(found, Outgoing):
                     outgoing.append(found)
                     continue
@@ -122,11 +127,11 @@ class ValidateStage(Stage):
         await writes.run(session)
         return outgoing
 
-    def _check_all(self, jobs: list[tuple[bytes, datetime] | None]) -> list[MessageCheck | None]:
-        return [
-            None if job is None else check_message(job[0], received_at=job[1], limits=self.limits)
-            for job in jobs
-        ]
+    def _check_all(self, jobs: list[_Job | None]) -> list[_Job | None]:
+        for job in jobs:
+            if job is not None:
+                job.run(self.limits)
+        return jobs
 
     async def _stored_rows(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
@@ -214,12 +219,19 @@ class ValidateStage(Stage):
         return {f"{sender}\0{i}" for i in known}, {f"{sender}\0{i}": m for i, m in live.items()}
 
     async def _accept_direct(
-        self, session: AsyncSession, record: ConsumerRecord[bytes, bytes], now: datetime
+        self,
+        session: AsyncSession,
+        record: ConsumerRecord[bytes, bytes],
+        now: datetime,
+        envelope: Envelope | AedexError | None,
     ) -> _Inbox | Outgoing:
         """A record produced straight to Kafka enters the inbox as an API upload would."""
         data = record.value or b""
         try:
-            envelope = read_envelope(data, self.limits)
+            if isinstance(envelope, AedexError):
+                raise envelope
+            if envelope is None:
+                envelope = read_envelope(data, self.limits)
             accepted = await accept(
                 session, data=data, envelope=envelope, source="KAFKA", received_at=now
             )
@@ -461,3 +473,30 @@ class _Writes:
         for part in chunks(self.inbox):
             await session.execute(_SET_STATUS, list(part))
         self.items, self.superseding, self.inbox = [], {}, []
+
+
+@dataclass(slots=True)
+class _Job:
+    """One message to check off the event loop. A record straight from Kafka needs its
+    envelope too (to enter the inbox): both come from one parse."""
+
+    data: bytes
+    received_at: datetime
+    direct: bool
+    check: MessageCheck | None = None
+    #: The envelope of a direct record, or its refusal; None when it was not read here.
+    envelope: Envelope | AedexError | None = None
+
+    def run(self, limits: XmlLimits) -> None:
+        tree = None
+        if self.direct:
+            try:
+                tree = parse_untrusted(self.data, limits)
+                self.envelope = read_envelope(self.data, limits, tree=tree)
+            except MessageRejected:
+                tree = None  # refused at parse: `check_message` and the envelope say why
+            except AedexError as refused:
+                self.envelope = refused
+        self.check = check_message(
+            self.data, received_at=self.received_at, limits=limits, tree=tree
+        )

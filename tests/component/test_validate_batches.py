@@ -120,3 +120,24 @@ async def test_independent_messages_of_a_batch_see_the_items_stored_before_it(
     assert [o.topic for o in out] == [
         "aed.validated", "aed.rejected", "aed.rejected", "aed.validated",
     ]  # fmt: skip
+
+
+async def test_records_straight_from_kafka_that_cannot_enter_the_inbox_are_dead_lettered_with_why(
+    database_url: str,
+) -> None:
+    """Each record is parsed once for its envelope and its check; a refusal at either
+    step dead-letters it with the code, and the good record beside it goes on."""
+    good = s10.make("RR", 40_000_031, "CN")
+    valid = _message("CNA-B-8", good, function=MessageFunction.ORIGINAL, minute=0)
+    no_id = _message("CNA-B-9", good, function=MessageFunction.ORIGINAL, minute=0).replace(
+        b"<MessageId>CNA-B-9</MessageId>", b""
+    )
+    deep = b"<a>" * 300 + b"</a>" * 300
+    batch = [b"<ITMATT version='1.2'><Header>", no_id, deep, valid]
+    out, rows = await _validate(database_url, batch)
+    letters = [dict(o.headers)["error"].decode() for o in out if o.topic == "aed.deadletter"]
+    assert [letter.split(":")[0] for letter in letters] == [
+        "XML_MALFORMED", "MANDATORY_MISSING", "XML_TOO_LARGE",
+    ]  # fmt: skip
+    assert rows == [("CNA-B-8", good, "ACCEPTED", [])]
+    assert [o.topic for o in out if o.topic != "aed.deadletter"] == ["aed.validated"]
