@@ -162,6 +162,7 @@ class ValidateStage(Stage):
         two messages name: a replacement right behind its original), which are then
         looked up message by message, each after the writes of the one before."""
         messages: set[tuple[str, str]] = set()
+        named: dict[str, set[str]] = {}
         amended: dict[str, set[str]] = {}
         originals: dict[str, set[str]] = {}
         received: dict[str, datetime] = {}
@@ -179,14 +180,18 @@ class ValidateStage(Stage):
             if message in messages:
                 return None
             messages.add(message)
-            seen = amended.setdefault(sender, set()) | originals.setdefault(sender, set())
+            # Every item the message names, refused ones too: a refused original is still
+            # known (its replacement is the correction).
+            seen = named.setdefault(sender, set())
+            mine = {key for c in check.items if (key := item_key(c.declared.item_id))}
+            if mine & seen:
+                return None
+            seen |= mine
             for item_check in check.items:
                 item = item_check.item
-                if item is None:
-                    continue
-                if item.item_id in seen:
-                    return None
-                (amended if _amends(item) else originals)[sender].add(item.item_id)
+                if item is not None:
+                    group = amended if _amends(item) else originals
+                    group.setdefault(sender, set()).add(item.item_id)
             # The earliest of the sender's messages: a year before it bounds "live" (the
             # batch's messages were received within seconds of each other).
             received[sender] = min(

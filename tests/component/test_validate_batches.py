@@ -141,3 +141,21 @@ async def test_records_straight_from_kafka_that_cannot_enter_the_inbox_are_dead_
     ]  # fmt: skip
     assert rows == [("CNA-B-8", good, "ACCEPTED", [])]
     assert [o.topic for o in out if o.topic != "aed.deadletter"] == ["aed.validated"]
+
+
+async def test_a_replacement_right_behind_its_refused_original_in_one_batch_corrects_it(
+    database_url: str,
+) -> None:
+    """A refused original still makes its item known: the replacement is the correction,
+    as it is when the two come in separate batches."""
+    item = s10.make("RR", 40_000_045, "CN")
+    refused = _message("CNA-B-10", item, function=MessageFunction.ORIGINAL, minute=0).replace(
+        b"<OriginCountry>CN</OriginCountry>", b"<OriginCountry>XX</OriginCountry>", 1
+    )
+    replacement = _message("CNA-B-11", item, function=MessageFunction.REPLACE, minute=1)
+    _, one_batch = await _validate(database_url, [refused, replacement])
+    assert [(m, s) for m, _, s, _ in one_batch] == [
+        ("CNA-B-10", "REJECTED"),
+        ("CNA-B-11", "ACCEPTED"),
+    ]
+    assert one_batch[0][3] != [] and one_batch[1][3] == []
