@@ -15,6 +15,7 @@ from service.cli.convert_cli import register as register_convert_commands
 from service.cli.db_cli import register as register_db_commands
 from service.cli.failures import AedexGroup
 from service.cli.filecheck import FileReport, check_file
+from service.cli.harness_cli import register as register_harness_commands
 from service.cli.pipeline_cli import register as register_pipeline_commands
 from service.cli.risk_cli import register as register_risk_commands
 from service.cli.users_cli import register as register_user_commands
@@ -146,6 +147,7 @@ register_broker_commands(app)
 register_pipeline_commands(app)
 register_convert_commands(app)
 register_user_commands(app)
+register_harness_commands(app)
 
 
 def main() -> None:

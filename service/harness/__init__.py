@@ -1,0 +1,1 @@
+"""Integration harness: record and replay message streams (issue 16)."""
