@@ -87,19 +87,18 @@ class ValidateStage(Stage):
                 jobs.append(_Job(record.value or b"", now, direct=True))
         # Off the event loop: a slice of big messages takes seconds to check, and the
         # consumer's heartbeats and fetches must go on meanwhile.
-        done = await asyncio.to_thread(self._check_all, jobs)
-        checks = [None if job is None else job.check for job in done]
+        await asyncio.to_thread(self._check_all, jobs)
+        checks = [None if job is None else job.check for job in jobs]
         # Messages whose items no other message of the batch names are independent: their
         # versions can all be looked up before anything is written.
         ahead = await self._versions_ahead(session, records, stored, checks)
         writes = _Writes()
         validated: set[uuid.UUID] = set()
         outgoing: list[Outgoing] = []
-        for position, (record, check) in enumerate(zip(records, checks, strict=True)):
+        for record, job, check in zip(records, jobs, checks, strict=True):
             row = stored.get(header(record, "inbox-id") or "")
             if row is None:
-                job = done[position]
-                assert job is not None
+                assert job is not None  # only a stored row can be done before
                 found = await self._accept_direct(session, record, now, job.envelope)
                 if isinstance(found, Outgoing):
                     outgoing.append(found)
@@ -127,11 +126,10 @@ class ValidateStage(Stage):
         await writes.run(session)
         return outgoing
 
-    def _check_all(self, jobs: list[_Job | None]) -> list[_Job | None]:
+    def _check_all(self, jobs: list[_Job | None]) -> None:
         for job in jobs:
             if job is not None:
                 job.run(self.limits)
-        return jobs
 
     async def _stored_rows(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
@@ -201,10 +199,12 @@ class ValidateStage(Stage):
         known: set[str] = set()
         live: dict[str, str] = {}
         for sender, item_ids in amended.items():
-            known |= {f"{sender}\0{i}" for i in await versions.known(session, sender, item_ids)}
+            known |= {
+                _version_key(sender, i) for i in await versions.known(session, sender, item_ids)
+            }
         for sender, item_ids in originals.items():
             found = await versions.live(session, sender, item_ids, received[sender])
-            live.update({f"{sender}\0{i}": m for i, m in found.items()})
+            live.update({_version_key(sender, i): m for i, m in found.items()})
         return known, live
 
     async def _versions(
@@ -221,7 +221,9 @@ class ValidateStage(Stage):
                 session, sender, [i.item_id for i in items if not _amends(i)], inbox.received_at
             )
         )
-        return {f"{sender}\0{i}" for i in known}, {f"{sender}\0{i}": m for i, m in live.items()}
+        return {_version_key(sender, i) for i in known}, {
+            _version_key(sender, i): m for i, m in live.items()
+        }
 
     async def _accept_direct(
         self,
@@ -275,7 +277,7 @@ class ValidateStage(Stage):
             item_id = item_key(item_check.declared.item_id) or f"?{item_check.index}"
             # A version refused below keeps its place among the item's versions (event time).
             version = item.version if item is not None else 0
-            versions_key = f"{sender}\0{item.item_id}" if item is not None else ""
+            versions_key = _version_key(sender, item.item_id) if item is not None else ""
             if item is not None and _amends(item):
                 if versions_key not in known:
                     findings = [*findings, _cancel_unknown(item_check.index, function)]
@@ -392,6 +394,11 @@ _EMITTED = (
     "id", "inbox_id", "item_id", "sender_operator", "message_id", "message_function",
     "status", "canonical", "findings",
 )  # fmt: skip
+
+
+def _version_key(sender: str, item_id: str) -> str:
+    """How `known` and `live` are keyed across the operators of a batch."""
+    return f"{sender}\0{item_id}"
 
 
 def _amends(item: Item) -> bool:
