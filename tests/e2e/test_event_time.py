@@ -6,7 +6,7 @@ same files offline, as received when they were posted and, by default, as of
 each message's PreparedAt. Every item must get the same fiscal decision and
 security action both ways, also when the assess stage meets a backlog in
 batches that end inside messages (the parts of a split order then straddle two
-batches). And a demo run's clean items all come back RELEASE.
+batches). A demo run's clean items are never refused or judged late.
 """
 
 from __future__ import annotations
@@ -184,12 +184,27 @@ async def test_live_equals_offline_when_assess_batches_end_inside_messages(
         await engine.dispose()
 
 
+async def _hit_rules(pipeline: Pipeline) -> dict[str, set[str]]:
+    """The rules that hit each assessed item, by item id."""
+    async with pipeline.sessions() as session:
+        rows = (await session.execute(select(Assessment.item_id, Assessment.hits))).all()
+    return {item_id: {hit["rule"] for hit in hits} for item_id, hits in rows}
+
+
 async def test_demo_traffic_clean_items_are_released(pipeline: Pipeline) -> None:
+    """Demo traffic is current: no clean item is refused or judged late.
+
+    The demo's seed is its start time, so each run is new traffic. The risk
+    rules are allowed the false-positive rate `aedex evaluate` measures
+    (issue 14: at most 1 % of clean items held); what must never happen is a
+    clean item refused, or held for the time it was sent.
+    """
     files = [f for f in generate(demo_options(1000, now())) if f.kind in ROUTES]
     posted = [f for f in files if f.kind != "hostile"]
     accepted = await _post(pipeline, posted)
     await pipeline.wait_answered(accepted)
     live = await _live(pipeline)
+    hits = await _hit_rules(pipeline)
 
     clean: list[str] = []
     planted = 0
@@ -202,5 +217,14 @@ async def test_demo_traffic_clean_items_are_released(pipeline: Pipeline) -> None
             else:
                 planted += 1
     assert len(clean) > 800 and planted
-    assert {item_id: live[item_id] for item_id in clean if live[item_id] != ("RELEASE", None)} == {}
+    assert [item_id for item_id in clean if live[item_id][0] == "REJECTED"] == []
+    assert {
+        item_id: hits[item_id] & {"LATE_DATA"} for item_id in clean if "LATE_DATA" in hits[item_id]
+    } == {}
+    held = {
+        item_id: (live[item_id], sorted(hits[item_id]))
+        for item_id in clean
+        if live[item_id] != ("RELEASE", None)
+    }
+    assert len(held) <= len(clean) // 100, held
     assert any(decision != ("RELEASE", None) for decision in live.values())
