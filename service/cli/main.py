@@ -17,6 +17,7 @@ from service.cli.failures import AedexGroup
 from service.cli.filecheck import FileReport, check_file
 from service.cli.harness_cli import register as register_harness_commands
 from service.cli.pipeline_cli import register as register_pipeline_commands
+from service.cli.replay_cli import register as register_replay_commands
 from service.cli.risk_cli import register as register_risk_commands
 from service.cli.users_cli import register as register_user_commands
 
@@ -148,6 +149,7 @@ register_pipeline_commands(app)
 register_convert_commands(app)
 register_user_commands(app)
 register_harness_commands(app)
+register_replay_commands(app)
 
 
 def main() -> None:
