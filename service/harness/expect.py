@@ -103,7 +103,8 @@ def answers_from_cusrsp(xml: bytes) -> list[Answer]:
             entry.get("security"),
             tuple(entry["codes"]),
             tuple(entry["reasons"]),
-        )  # fmt: skip
+            tuple(entry["findings"]),
+        )
         for (item_id, in_reply_to), entry in found.items()
         if entry.get("decision") in FINAL
     ]
