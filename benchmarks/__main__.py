@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
-from benchmarks import parse_validate, pipeline_e2e, risk_engine, stage_profile, validate_scaleout
+from benchmarks import (
+    parse_validate,
+    pipeline_e2e,
+    replay_conformance,
+    risk_engine,
+    stage_profile,
+    validate_scaleout,
+)
 
-BENCHMARKS = {
+BENCHMARKS: dict[str, Callable[[], object]] = {
     "parse_validate": parse_validate.main,
     "risk_engine": risk_engine.main,
     "stage_profile": lambda: stage_profile.main([]),
     "pipeline_e2e": pipeline_e2e.main,
     "validate_scaleout": validate_scaleout.main,
+    "replay_conformance": lambda: replay_conformance.main([]),
 }
 
 

@@ -169,7 +169,9 @@ def wait_answered(instance: Instance, items: int, timeout_s: float) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument(
+        "--items", type=int, default=int(os.environ.get("AEDEX_BENCH_REPLAY_ITEMS", "100000"))
+    )
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--items-per-s", type=float, default=250.0, help="instance A's traffic")
     parser.add_argument("--items-per-message", type=int, default=250)
