@@ -56,7 +56,8 @@ class KafkaTarget:
     _producer: AIOKafkaProducer | None = None
     _consumer: AIOKafkaConsumer | None = None
 
-    async def start(self, *, connect_s: float = 15.0) -> None:
+    async def start(self) -> None:
+        connect_s = max(1.0, min(self.outage_s, 15.0))
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, linger_ms=5, max_request_size=64 * 1024 * 1024,
             enable_idempotence=False, request_timeout_ms=15_000,
@@ -149,11 +150,12 @@ class HttpTarget:
     def key_for(self, operator: str | None) -> str | None:
         if operator is not None and operator in self.keys:
             return self.keys[operator]
-        if "*" in self.keys:
-            return self.keys["*"]
-        return next(iter(self.keys.values())) if len(self.keys) == 1 else None
+        return self.keys.get("*")
 
-    async def start(self, *, connect_s: float = 15.0) -> None:
+    async def start(self) -> None:
+        """Ready once GET /healthz answers 200; a target that does not answer within the
+        outage budget (at most 15 s) is named, before anything is sent."""
+        connect_s = max(1.0, min(self.outage_s, 15.0))
         self._client = httpx.AsyncClient(
             base_url=self.url, timeout=httpx.Timeout(60.0, connect=5.0),
             limits=httpx.Limits(max_connections=self.window + len(self.keys) + 2),

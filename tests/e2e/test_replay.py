@@ -17,6 +17,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from adapters.generator import GeneratorOptions, generate
+from service.api import examples
 from service.broker import EmbeddedBroker
 from service.cli.event_time import now
 from service.db.models import InboxMessage
@@ -24,10 +25,11 @@ from service.demo import ROUTES
 from service.harness.capture import record_topic
 from service.harness.capture_http import record_http
 from service.harness.expect import expectations_from_run, read_answers
+from service.harness.recording import Recorded, write_recording
 from service.harness.replay import Pace, survey
 from service.harness.session import Hooks, Plan, replay
 from service.harness.targets import HttpTarget, KafkaTarget
-from tests.e2e.pipeline import Pipeline, start_pipeline, supervised_pipeline
+from tests.e2e.pipeline import Pipeline, free_port, start_pipeline, supervised_pipeline
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 
@@ -145,3 +147,38 @@ def _aedex(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200", **env},
         timeout=120, check=False,
     )  # fmt: skip
+
+
+def _one_message(path: Path) -> Path:
+    """A recording of the API's documented ITMATT example (operator CNA)."""
+    xml = (Path(examples.__file__).parent / "itmatt.xml").read_bytes()
+    write_recording(path, {"topic": "aed.inbound"}, [Recorded(0, 0, 0, b"k", xml)])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--to", "http", "--url", "http://127.0.0.1:{port}", "--key", "S3CRET-KEY-123",
+          "--outage", "1"], "no aedex API answers at http://127.0.0.1:{port}"),
+        (["--to", "kafka", "--bootstrap", "127.0.0.1:{port}", "--outage", "1"],
+         "no Kafka broker answers at 127.0.0.1:{port}"),
+        (["--to", "http", "--keys", "{keys}"], "no key for operator(s) CNA"),
+        (["--to", "http", "--key", "k", "--rate", "5", "--speedup", "2"],
+         "choose one of --rate, --speedup and --as-fast-as-possible"),
+        (["--to", "http", "--key", "k", "--junit", "j.xml"], "--junit needs --expect"),
+        (["--to", "http", "--key", "k", "--expect", "{missing}"], "No such file"),
+    ],
+)  # fmt: skip
+def test_a_replay_that_cannot_start_says_why_and_exits_2(
+    tmp_path: Path, args: list[str], complaint: str
+) -> None:
+    port = str(free_port())
+    keys = tmp_path / "keys.txt"
+    keys.write_text("DEA=S3CRET-KEY-456\n")
+    names = {"port": port, "keys": str(keys), "missing": str(tmp_path / "nothing.jsonl")}
+    recording = _one_message(tmp_path / "one.aedexrec")
+    run = _aedex("replay", str(recording), *(a.format(**names) for a in args), env={})
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert complaint.format(**names) in run.stderr
+    assert "S3CRET" not in run.stdout + run.stderr
