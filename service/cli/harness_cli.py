@@ -1,4 +1,4 @@
-"""Commands of the integration harness: `record` (issue 16; `replay` is next)."""
+"""Commands of the integration harness: `record` (`replay` is in replay_cli)."""
 
 from __future__ import annotations
 
