@@ -135,7 +135,7 @@ def _labels(root: Path) -> dict[tuple[str, str], dict[str, Any]]:
 def evaluate_directory(root: Path, ruleset: Ruleset) -> Evaluation:
     labels = _labels(root)
     engine = Engine(ruleset)
-    state = InMemoryState()
+    state = InMemoryState(learn=False)  # as the assess stage scores (service.stages.windows)
     result = Evaluation()
     classes = {tag for rule in ruleset.active for tag in rule.tags}
     first_band = min(threshold for threshold, _ in ruleset.bands)

@@ -141,7 +141,7 @@ def assess(
     received = None if received_at is None else parse_time(received_at, "--received-at")
     console = _console()
     engine = Engine(_load(rules))
-    state = InMemoryState()
+    state = InMemoryState(learn=False)  # as the assess stage scores (service.stages.windows)
     unreadable = False
     for path in files:
         try:

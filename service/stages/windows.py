@@ -26,8 +26,14 @@ from service.db.models import WindowEvent
 
 
 class PersistentWindows(InMemoryState):
+    """The assess stage's windows. Reference values are the packaged, versioned table:
+    nothing is learned from live traffic (`learn=False`), because a reference that moved
+    with the traffic would make a decision depend on the order partitions are read in and
+    on how long the process has run (a rebalance would reset it), so no replay, backtest
+    or restart could reproduce it (README, design notes)."""
+
     def __init__(self, *, retention: timedelta = DEFAULT_RETENTION) -> None:
-        super().__init__(retention=retention)
+        super().__init__(retention=retention, learn=False)
         self._retention_s = retention.total_seconds()
         self._pending: dict[tuple[str, str], dict[str, Any]] = {}
 
