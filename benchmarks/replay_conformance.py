@@ -167,6 +167,39 @@ def wait_answered(instance: Instance, items: int, timeout_s: float) -> float:
     return time.monotonic() - started
 
 
+def altered_gate(
+    root: Path, recording: Path, expect: Path, url: str, keys: Path, env: dict[str, str]
+) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """The same gate with one released item expected HOLD: it must fail, naming the item.
+
+    The recording goes to the same instance B again: its messages are refused there
+    (MESSAGE_ID_REUSED: the re-timed bytes differ), and B's answers to them are judged."""
+    lines = expect.read_text().splitlines()
+    index = next(n for n, line in enumerate(lines) if '"decision": "RELEASE"' in line)
+    entry = json.loads(lines[index])
+    lines[index] = json.dumps({**entry, "decision": "HOLD"})
+    altered = root / "altered.jsonl"
+    altered.write_text("\n".join(lines) + "\n")
+    gate = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [AEDEX, "replay", str(recording), "--to", "http", "--url", url, "--keys", str(keys),
+         "--as-fast-as-possible", "--expect", str(altered),
+         "--junit", str(root / "altered-junit.xml"), "--timeout", "60"],
+        env={**env, "COLUMNS": "120"}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    report = gate.stdout[gate.stdout.find("✗") :]
+    print("altered expectation:", report[:1500], flush=True)
+    return str(entry["item_id"]), gate
+
+
+def _junit_failed(path: Path, item_id: str) -> bool:
+    from lxml import etree
+
+    if not path.exists():
+        return False
+    case = etree.parse(str(path)).find(f".//testcase[@name='{item_id}']")
+    return case is not None and case.find("failure") is not None
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -219,7 +252,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         )  # fmt: skip
         replay_s = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(replayed.stdout[-4000:], flush=True)
+        print(replayed.stdout[-4000:], flush=True)
+        altered_item, gate = altered_gate(root, recording, expect, fresh.url, keys_file, fresh.env)
     if replayed.returncode != 0:
         print(replayed.stderr[-2000:], file=sys.stderr)
     figures: dict[str, object] = {
@@ -228,6 +262,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "replay_s": round(replay_s, 1),
         "replay_cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
         "replay_exit": replayed.returncode, "junit": str(junit),
+        "altered_item": altered_item, "altered_exit": gate.returncode,
+        "altered_named": f"✗ {altered_item}" in gate.stdout,
+        "altered_junit_failure": _junit_failed(root / "altered-junit.xml", altered_item),
     }  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "replay_conformance.json").write_text(json.dumps(figures, indent=2) + "\n")
@@ -236,4 +273,6 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main()["replay_exit"] == 0 else 1)
+    result = main()
+    passed = result["replay_exit"] == 0 and result["altered_exit"] == 1
+    sys.exit(0 if passed and result["altered_named"] and result["altered_junit_failure"] else 1)
