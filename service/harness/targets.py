@@ -206,13 +206,14 @@ class HttpTarget:
             attempt += 1
 
     async def collect(self, on_answer: OnAnswer) -> None:
-        """Answers to this replay's messages for every operator with a key, until cancelled."""
-        operators = [operator for operator in self.keys if operator != "*"]
-        await asyncio.gather(*(self._poll(operator, on_answer) for operator in operators))
+        """Answers to this replay's messages, until cancelled: one long poll per key (the
+        answers route gives each key its own operator's answers; `--key` is one of them)."""
+        keys = dict.fromkeys(self.keys.values())
+        await asyncio.gather(*(self._poll(key, on_answer) for key in keys))
 
-    async def _poll(self, operator: str, on_answer: OnAnswer) -> None:
+    async def _poll(self, key: str, on_answer: OnAnswer) -> None:
         assert self._client is not None
-        headers = {"Authorization": f"Bearer {self.keys[operator]}"}
+        headers = {"Authorization": f"Bearer {key}"}
         after = 0
         while True:
             try:
