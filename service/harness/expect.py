@@ -40,6 +40,8 @@ NO_SECURITY = "\0none"
 HELD = frozenset(code for code, d in DECISIONS.items() if d.axis == "FISCAL" and code != "RELEASE")
 #: Decisions that end an item's automated answer (a SECURITY-only CUSRSP does not).
 FINAL = frozenset(code for code, d in DECISIONS.items() if d.axis != "SECURITY") - {"ACCEPTED"}
+#: What an item that is assessed (not rejected, not withdrawn) may be answered.
+ACCEPTED_OUTCOMES = FINAL - {"REJECTED", "CANCELLED"}
 
 
 class ExpectationError(ValueError):
@@ -243,16 +245,33 @@ def judge(expectations: Iterable[Expectation], answers: Answers) -> Report:
 
 def load_expectations(path: Path) -> list[Expectation]:
     """Hand-written expectations or generator labels, told apart line by line."""
+    entries = list(_json_lines(path))
+    # A label of a whole message (no item id) with an error rejects each of its items.
+    message_errors: dict[str, frozenset[str]] = {}
+    for _, entry in entries:
+        if _is_label(entry) and not entry.get("item_id"):
+            codes = _error_codes(entry.get("expected") or ())
+            if codes:
+                file = str(entry.get("file"))
+                message_errors[file] = message_errors.get(file, frozenset()) | codes
     out: list[Expectation] = []
-    for number, entry in _json_lines(path):
+    for number, entry in entries:
         where = f"{path.name}:{number}"
-        if "defect" in entry or "scenario" in entry:
-            expected = _from_label(entry, where)
-            if expected is not None:
-                out.append(expected)
-        else:
+        if not _is_label(entry):
             out.append(_from_written(entry, where))
+        elif entry.get("item_id"):
+            out.append(_from_label(entry, where, message_errors.get(str(entry.get("file")))))
     return out
+
+
+def _is_label(entry: dict[str, Any]) -> bool:
+    return "defect" in entry or "scenario" in entry
+
+
+def _error_codes(codes: Iterable[Any]) -> frozenset[str]:
+    return frozenset(
+        str(c) for c in codes if str(c) in Code.__members__ and SEVERITY[Code(str(c))] == "error"
+    )
 
 
 def expectations_from_run(path: Path) -> list[Expectation]:
@@ -368,19 +387,20 @@ def _decision(code: Any, where: str) -> str:
     return code
 
 
-def _from_label(entry: dict[str, Any], where: str) -> Expectation | None:
-    """A label's outcome; `None` for a label of a whole message (no item to answer)."""
-    item_id = entry.get("item_id")
-    if not item_id:
-        return None
+def _from_label(
+    entry: dict[str, Any], where: str, message_errors: frozenset[str] | None
+) -> Expectation:
+    """A generator label's outcome. Errors reject the item with their codes. Warnings are
+    not in the CUSRSP of an item that is not rejected (DESIGN.md §3: Error elements come
+    with REJECTED), so a warning only says the item must not be rejected."""
     codes = frozenset(str(code) for code in entry.get("expected") or ())
-    errors = [c for c in codes if c in Code.__members__ and SEVERITY[Code(c)] == "error"]
+    errors = _error_codes(codes) | (message_errors or frozenset())
     # No message id: a manifest's CUSITM is named at intake, not by the generator.
-    common = {"item_id": item_id, "source": where}
+    common: dict[str, Any] = {"item_id": entry["item_id"], "source": where}
     if errors:
-        return Expectation(decisions=frozenset({"REJECTED"}), codes=codes, **common)
+        return Expectation(decisions=frozenset({"REJECTED"}), codes=errors, **common)
     if entry.get("scenario"):
-        return Expectation(held=True, codes=codes or None, **common)
-    if entry.get("defect"):  # a warning: the item goes on, its code must be there
-        return Expectation(codes=codes, **common)
+        return Expectation(held=True, **common)
+    if entry.get("defect"):
+        return Expectation(decisions=ACCEPTED_OUTCOMES, **common)
     return Expectation(decisions=frozenset({"RELEASE"}), security=NO_SECURITY, **common)

@@ -85,32 +85,36 @@ def test_a_bad_line_is_named_with_its_line_number(
 
 
 def test_generator_labels_expect_what_the_label_says(tmp_path: Path) -> None:
-    label = '{{"file": "f.xml", "message_id": "M1", "item_index": 1, "item_id": {}, ' \
+    label = '{{"file": {}, "message_id": "M1", "item_index": 1, "item_id": {}, ' \
         '"defect": {}, "expected": {}, "scenario": {}, "variant": null}}'  # fmt: skip
     expected = load_expectations(
         _lines(
             tmp_path / "labels.jsonl",
-            label.format('"RX1"', '"HS_FORMAT"', '["HS_FORMAT"]', "null"),
-            label.format('"RX2"', '"PHONE_FORMAT"', '["PHONE_FORMAT"]', "null"),
-            label.format('"RX3"', "null", "[]", '"opioids"'),
-            label.format('"RX4"', "null", "[]", "null"),
-            label.format("null", '"XML_MALFORMED"', '["XML_MALFORMED"]', "null"),
+            label.format('"a.xml"', '"RX1"', '"HS_FORMAT"', '["HS_FORMAT"]', "null"),
+            label.format('"a.xml"', '"RX2"', '"PHONE_FORMAT"', '["PHONE_FORMAT"]', "null"),
+            label.format('"a.xml"', '"RX3"', "null", "[]", '"opioids"'),
+            label.format('"a.xml"', '"RX4"', "null", "[]", "null"),
+            # A whole message's defect: an error rejects each item of its file.
+            label.format('"b.xml"', "null", '"AWB_CHECK_DIGIT"', '["AWB_CHECK_DIGIT"]', "null"),
+            label.format('"b.xml"', '"RX5"', "null", "[]", "null"),
+            label.format('"h.xml"', "null", '"XML_MALFORMED"', '["XML_MALFORMED"]', "null"),
         )
     )
-    assert [e.item_id for e in expected] == ["RX1", "RX2", "RX3", "RX4"]
-    report = judge(
-        expected,
-        _answers(
-            Answer("RX1", "REJECTED", "M1", codes=("HS_FORMAT",)),
-            Answer("RX2", "RELEASE", "M1", codes=("PHONE_FORMAT",)),  # a warning goes on
-            Answer("RX3", "RELEASE", "M1"),  # a missed scenario
-            Answer("RX4", "RELEASE", "M1"),
-        ),
-    )
+    assert [e.item_id for e in expected] == ["RX1", "RX2", "RX3", "RX4", "RX5"]
+    answers = [
+        Answer("RX1", "REJECTED", "M1", codes=("HS_FORMAT",)),
+        Answer("RX2", "DOCUMENTS_REQUIRED", "M1"),  # a warning: anything but rejected
+        Answer("RX3", "RELEASE", "M1"),  # a missed scenario
+        Answer("RX4", "RELEASE", "M1"),
+        Answer("RX5", "REJECTED", "M2", codes=("AWB_CHECK_DIGIT",)),
+    ]
+    report = judge(expected, _answers(*answers))
     assert [v.outcome for v in report.verdicts] == [
-        Outcome.PASSED, Outcome.PASSED, Outcome.MISMATCH, Outcome.PASSED,
+        Outcome.PASSED, Outcome.PASSED, Outcome.MISMATCH, Outcome.PASSED, Outcome.PASSED,
     ]  # fmt: skip
     assert report.verdicts[2].problems == ("not held (RELEASE), expected held",)
+    rejected_warning = judge(expected[1:2], _answers(Answer("RX2", "REJECTED", "M1")))
+    assert rejected_warning.verdicts[0].outcome == Outcome.MISMATCH
 
 
 def test_a_previous_run_is_expected_again_per_item_and_message(tmp_path: Path) -> None:
