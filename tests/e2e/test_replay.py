@@ -71,12 +71,13 @@ async def test_a_recorded_stream_replays_into_fresh_instances_with_the_same_answ
     assert len(expected) == items
     assert {a.decision for a in read_answers(responses)} >= {"RELEASE", "REJECTED"}
 
-    # Over Kafka, into a fresh instance: every item answered as A answered it.
+    # Over Kafka, into a fresh instance, at the recorded pace: every item answered as A
+    # answered it (the order condition of README "Testing your integration").
     async for fresh in start_pipeline(sqlite_migrated_url, kafka_bootstrap):
         topics = fresh.settings.topics
         target = KafkaTarget(kafka_bootstrap, topics.inbound, topics.responses)
         outcome = await replay(
-            Plan(inbound, target, Pace(speedup=None), keep_times=True, window=8,
+            Plan(inbound, target, Pace(), keep_times=True, window=8,
                  expectations=expected),
         )  # fmt: skip
         assert not outcome.offset
