@@ -102,8 +102,6 @@ _OWNED_ENV = (
     "AEDEX_RULESET_PATH",
     "AEDEX_READY_STAGES",
 )
-#: Decisions that end an item's wait besides the FISCAL ones (messages.codelists.DECISIONS).
-_FINAL_WITHOUT_AXIS = frozenset({"REJECTED", "CANCELLED"})
 _LOG_TAIL_LINES = 40
 #: GET /v1/responses?wait= is granted at most this long (service.settings.long_poll_max_s).
 _LONG_POLL_S = 30.0
@@ -183,11 +181,10 @@ class Answer:
 
 def is_final(decision: str) -> bool:
     """An answer the carrier acts on: fiscal, REJECTED or CANCELLED (not ACCEPTED, and not
-    a SECURITY decision alone: the fiscal one follows)."""
-    from messages.codelists import DECISIONS
+    a SECURITY decision alone: the fiscal one follows). The replay harness's rule."""
+    from service.harness.expect import FINAL
 
-    known = DECISIONS.get(decision)
-    return decision in _FINAL_WITHOUT_AXIS or (known is not None and known.axis == "FISCAL")
+    return decision in FINAL
 
 
 def _answer(row: Mapping[str, Any], security: str | None) -> Answer:
