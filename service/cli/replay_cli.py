@@ -203,7 +203,7 @@ def _run(plan: Plan, console: Console) -> Outcome:
                 if missing:
                     raise ReplayError(f"no key for operator(s) {', '.join(missing)}: see --keys")
             progress.update(sending, total=found.records)
-            progress.update(answering, total=_awaited(plan, found), visible=_judged(plan))
+            progress.update(answering, total=_awaited(plan, found), visible=plan.judged)
             topic = found.header.get("topic") or found.header.get("source", "?")
             shift = (
                 "declared times as recorded"
@@ -226,10 +226,6 @@ def _run(plan: Plan, console: Console) -> Outcome:
             on_answer=lambda _answer: progress.advance(answering),
         )
         return asyncio.run(replay(plan, hooks))
-
-
-def _judged(plan: Plan) -> bool:
-    return plan.expectations is not None or plan.await_answers
 
 
 def _awaited(plan: Plan, found: Survey) -> int:

@@ -78,12 +78,16 @@ class Survey:
     message_ids: frozenset[str]
     items: int
     complete: bool
+    #: Per record, in order: (sender operator, message id, items), None when unreadable;
+    #: kept so the sending pass does not read every envelope a second time.
+    envelopes: tuple[tuple[str, str, int] | None, ...]
 
 
 def survey(path: Path) -> Survey:
     count, items, first, last = 0, 0, 0, 0
     operators: set[str] = set()
     message_ids: set[str] = set()
+    envelopes: list[tuple[str, str, int] | None] = []
     with path.open("rb") as file:
         opened = Recording(file)
         for record in opened:
@@ -92,13 +96,14 @@ def survey(path: Path) -> Survey:
             last = max(last, record.timestamp_ms)
             count += 1
             envelope = _envelope(record)
+            envelopes.append(envelope)
             if envelope is not None:
                 operators.add(envelope[0])
                 message_ids.add(envelope[1])
                 items += envelope[2]
         return Survey(
             opened.header, count, first, last, frozenset(operators), frozenset(message_ids),
-            items, opened.complete,
+            items, opened.complete, tuple(envelopes),
         )  # fmt: skip
 
 
@@ -130,16 +135,17 @@ class Outgoing:
     due_s: float
 
 
-def outgoing(path: Path, pace: Pace, offset: timedelta, first_ms: int) -> Iterator[Outgoing]:
+def outgoing(path: Path, found: Survey, pace: Pace, offset: timedelta) -> Iterator[Outgoing]:
+    """The surveyed recording's records as they are sent, read a second time."""
     with path.open("rb") as file:
         for index, record in enumerate(Recording(file)):
             value, _ = shift_times(record.value or b"", offset)
-            envelope = _envelope(record)
+            envelope = found.envelopes[index]
             operator, message_id, items = envelope if envelope else (None, None, 0)
             headers = tuple((k, v) for k, v in record.headers if k not in INSTANCE_HEADERS)
             yield Outgoing(
                 index, record.key, value, headers, operator, message_id, items,
-                pace.due_s(index, record.timestamp_ms, first_ms),
+                pace.due_s(index, record.timestamp_ms, found.first_ms),
             )  # fmt: skip
 
 

@@ -47,6 +47,11 @@ class Plan:
     #: Give up waiting when no new answer came for this long.
     answer_timeout_s: float = 60.0
 
+    @property
+    def judged(self) -> bool:
+        """Whether answers are collected and waited for."""
+        return self.expectations is not None or self.await_answers
+
 
 @dataclass
 class Outcome:
@@ -87,13 +92,13 @@ async def replay(plan: Plan, hooks: Hooks | None = None) -> Outcome:
             last_answer[0] = time.monotonic()
             hooks.on_answer(answer)
 
-    judged = plan.expectations is not None or plan.await_answers
+    judged = plan.judged
     plan.target.sent_ids |= found.message_ids
     await plan.target.start()
     collector = asyncio.create_task(plan.target.collect(on_answer)) if judged else None
     try:
         tally = await run_replay(
-            outgoing(plan.path, plan.pace, offset, found.first_ms),
+            outgoing(plan.path, found, plan.pace, offset),
             plan.target.send, window=plan.window, tally=Tally(), on_sent=hooks.on_sent,
         )  # fmt: skip
         tally.retries = plan.target.retries

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +24,12 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.generator import GeneratedFile
 from service.api.app import create_app
 from service.broker import EmbeddedBroker
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.models import InboxMessage, ItemRecord, Response
+from service.demo import ROUTES
 from service.kafka import ensure_topics
 from service.keys import create_key
 from service.settings import STAGES, Settings
@@ -64,6 +66,19 @@ class Pipeline:
         return await self.client.post(
             route, content=data, headers={"Content-Type": media, "Authorization": f"Bearer {key}"}
         )
+
+    async def post_files(self, files: Iterable[GeneratedFile]) -> int:
+        """Every generated file the API takes (hostile ones aside) as its sender posts it;
+        each must be accepted. Returns the items accepted."""
+        accepted = 0
+        for file in files:
+            if file.kind not in ROUTES or file.kind == "hostile":
+                continue
+            route, media = ROUTES[file.kind]
+            answer = await self.post(file.envelope.sender_operator or "", file.data, route, media)
+            assert answer.status_code == 202, (file.path, answer.text)
+            accepted += int(answer.json()["items"])
+        return accepted
 
     async def count(self, statement: object) -> int:
         async with self.sessions() as session:

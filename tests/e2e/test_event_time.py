@@ -57,17 +57,6 @@ def _traffic(root: Path, *, items: int, seed: int) -> list[GeneratedFile]:
     return [f for f in generate(options) if f.kind in ROUTES and f.kind != "hostile"]
 
 
-async def _post(pipeline: Pipeline, files: list[GeneratedFile]) -> int:
-    """Every file through the API as its sender would post it; returns the items accepted."""
-    accepted = 0
-    for file in files:
-        route, media = ROUTES[file.kind]
-        answer = await pipeline.post(file.envelope.sender_operator or "", file.data, route, media)
-        assert answer.status_code == 202, (file.path, answer.text)
-        accepted += answer.json()["items"]
-    return accepted
-
-
 async def _live(pipeline: Pipeline) -> dict[str, Decision]:
     """Each item's answer in the database, by item id (unique in a generated run)."""
     async with pipeline.sessions() as session:
@@ -136,7 +125,7 @@ async def _assert_same_as_offline(
 async def test_live_decisions_equal_offline_assessment(pipeline: Pipeline, tmp_path: Path) -> None:
     root = tmp_path / "traffic"
     files = _traffic(root, items=400, seed=41)
-    accepted = await _post(pipeline, files)
+    accepted = await pipeline.post_files(files)
     await pipeline.wait_answered(accepted)
     await _assert_same_as_offline(pipeline, root, files)
 
@@ -170,7 +159,7 @@ async def test_live_equals_offline_when_assess_batches_end_inside_messages(
             pipeline = Pipeline(settings, client, sessions)
             root = tmp_path / "traffic"
             files = _traffic(root, items=600, seed=43)
-            accepted = await _post(pipeline, files)
+            accepted = await pipeline.post_files(files)
             while await pipeline.items() < accepted:  # all validated: the backlog is whole
                 await asyncio.sleep(0.2)
             runners.append(runner(AssessStage(settings)))
@@ -201,7 +190,7 @@ async def test_demo_traffic_clean_items_are_released(pipeline: Pipeline) -> None
     """
     files = [f for f in generate(demo_options(1000, now())) if f.kind in ROUTES]
     posted = [f for f in files if f.kind != "hostile"]
-    accepted = await _post(pipeline, posted)
+    accepted = await pipeline.post_files(posted)
     await pipeline.wait_answered(accepted)
     live = await _live(pipeline)
     hits = await _hit_rules(pipeline)

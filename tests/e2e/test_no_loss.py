@@ -23,7 +23,6 @@ from sqlalchemy.sql import Select
 from adapters.generator import GeneratorOptions, generate
 from service.broker import EmbeddedBroker
 from service.db.models import Assessment, InboxMessage, ItemRecord, Response, ReviewTask
-from service.demo import ROUTES
 from service.settings import STAGES
 from service.stages.settlement import is_answer
 from tests.e2e.conftest import FaultRows
@@ -67,15 +66,7 @@ async def _post_traffic(pipeline: Pipeline) -> int:
         items=ITEMS, seed=31, defects=True, defect_rate=0.05, scenarios=True, scenario_rate=0.04,
         share_cn23_csv=0.0, items_per_message=50,
     )  # fmt: skip
-    accepted = 0
-    for file in generate(options):
-        if file.kind not in ROUTES or file.kind == "hostile":
-            continue
-        route, media = ROUTES[file.kind]
-        answer = await pipeline.post(file.envelope.sender_operator or "", file.data, route, media)
-        assert answer.status_code == 202, answer.text
-        accepted += answer.json()["items"]
-    return accepted
+    return await pipeline.post_files(generate(options))
 
 
 async def _kill_midway(

@@ -21,7 +21,6 @@ from service.api import examples
 from service.broker import EmbeddedBroker
 from service.cli.event_time import now
 from service.db.models import InboxMessage
-from service.demo import ROUTES
 from service.harness.capture import record_topic
 from service.harness.capture_http import record_http
 from service.harness.expect import expectations_from_run, read_answers
@@ -40,15 +39,7 @@ async def _post_traffic(pipeline: Pipeline, *, items: int, seed: int) -> int:
         items=items, seed=seed, base_time=now(), scenarios=True, scenario_rate=0.3,
         defects=True, defect_rate=0.1, items_per_message=15, share_cn23_csv=0.0,
     )  # fmt: skip
-    accepted = 0
-    for file in generate(options):
-        if file.kind not in ROUTES or file.kind == "hostile":
-            continue
-        route, media = ROUTES[file.kind]
-        answer = await pipeline.post(file.envelope.sender_operator or "", file.data, route, media)
-        assert answer.status_code == 202, (file.path, answer.text)
-        accepted += answer.json()["items"]
-    return accepted
+    return await pipeline.post_files(generate(options))
 
 
 async def test_a_recorded_stream_replays_into_fresh_instances_with_the_same_answers(
