@@ -11,7 +11,10 @@ for next to the match, within its clause:
   imitation word before ("faux", "imitation");
 - compatibility: "for", "compatible with", "fits" shortly before the match;
 - about: the description is of a representation (book, poster, plush toy),
-  anywhere in the text.
+  anywhere in the text;
+- accessory: a container or accessory noun right after ("sunglasses case",
+  "perfume bottle", "watch box"): the goods are the case, not the glasses.
+  Goods keywords use it; risk lists do not (an "ivory box" is ivory).
 
 A word list says which kinds apply to it: a battery in a book light is still
 a battery, a pangolin on a poster is not a pangolin.
@@ -25,8 +28,10 @@ from typing import Literal
 
 from risk.normalise import Tokens, term_tokens
 
-ContextKind = Literal["negation", "colour", "compatibility", "about"]
+ContextKind = Literal["negation", "colour", "compatibility", "about", "accessory"]
+#: The kinds a word list gets when it names none (accessory is for goods keywords only).
 CONTEXT_KINDS: tuple[ContextKind, ...] = ("negation", "colour", "compatibility", "about")
+ALL_CONTEXT_KINDS: tuple[ContextKind, ...] = (*CONTEXT_KINDS, "accessory")
 #: How many tokens before a match a negation or compatibility phrase may end.
 _REACH_BEFORE = 3
 #: How many tokens after a match a negation or colour phrase may start.
@@ -47,6 +52,7 @@ class Contexts:
     colour_after: frozenset[tuple[str, ...]]
     compatibility_before: frozenset[tuple[str, ...]]
     about_markers: frozenset[tuple[str, ...]]
+    accessory_after: frozenset[tuple[str, ...]]
 
     @classmethod
     def from_terms(cls, terms: Mapping[str, Iterable[str]]) -> Contexts:
@@ -76,6 +82,8 @@ class Contexts:
             return "compatibility"
         if "about" in kinds and _anywhere(self.about_markers, text, start, end):
             return "about"
+        if "accessory" in kinds and _starts_after(self.accessory_after, text, end, 0):
+            return "accessory"
         return None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from risk.context import CONTEXT_KINDS
+from risk.context import ALL_CONTEXT_KINDS, CONTEXT_KINDS
 from risk.matcher import TermMatcher
 from risk.watchlist import Watchlist, WatchlistEntry
 from risk.wordlists import contexts, goods_keywords, ordinary_words, packaged, packaged_names
@@ -49,8 +49,8 @@ def word_spec_problem(value: dict[str, object]) -> str | None:
         except KeyError:
             return f"no packaged word list {name!r} (there are: {', '.join(packaged_names())})"
     for kind in kinds:
-        if kind not in CONTEXT_KINDS:
-            return f"unknown context {kind!r}; contexts are {', '.join(CONTEXT_KINDS)}"
+        if kind not in ALL_CONTEXT_KINDS:
+            return f"unknown context {kind!r}; contexts are {', '.join(ALL_CONTEXT_KINDS)}"
     if not isinstance(value.get("fuzzy", True), bool):
         return "'fuzzy' must be true or false"
     return None
@@ -92,12 +92,12 @@ class KeywordChapters:
                 for word in translated.get(keyword, ()):
                     chapters.setdefault(word, implied)
         self._chapters = chapters
-        # A keyword in "case for tablet computer" or "without cable" is not the goods;
-        # goods words are not read as misspellings (a "skirt" is no "shirt").
+        # A keyword in "case for tablet computer", "without cable" or "sunglasses case" is
+        # not the goods; goods words are not read as misspellings (a "skirt" is no "shirt").
         self._matcher = TermMatcher(
             list(chapters),
             contexts=contexts(),
-            kinds=frozenset({"negation", "compatibility"}),
+            kinds=frozenset({"negation", "compatibility", "accessory"}),
             fuzzy=False,
             inflections=True,
             ordinary=ordinary_words(),

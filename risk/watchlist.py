@@ -5,15 +5,21 @@ name could possibly be (here: exact tokens and one-deletion neighbours of
 every name token, as in SymSpell), and only those are scored. Scoring aligns
 name tokens one to one in any order, so word order never matters; a single
 letter matches a token it is the initial of; transliteration and accents are
-folded away first (`messages.text.fold`), so "Виктор Драгунов", "Victor
-Dragunov" and "DRAGUNOV, Viktor" all meet "Viktor Dragunov".
+folded away first (`messages.text.fold`), so "Viktor Dragunov" is met by
+"Виктор Драгунов", "Victor Dragunov" and "DRAGUNOV, Viktor".
+
+Company names share their trade words: "Gulf Horizon General Trading" is not
+"Gulf Meridian General Trading". Generic words ("general", "trading",
+"import", "group") weigh a quarter of a distinctive word, and a match needs a
+distinctive word to agree; spelled-out legal forms ("Limited Liability
+Company") are dropped like their abbreviations.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from messages.text import LEGAL_FORMS, fold
 
@@ -24,6 +30,34 @@ _INITIAL_SIMILARITY = 0.8
 _MISSING_ENTRY_TOKEN_WEIGHT = 0.25
 _COUNTRY_MISMATCH_PENALTY = 15.0
 _CACHE_SIZE = 50_000
+#: What a generic trade word of a company name weighs against a distinctive one.
+_GENERIC_WEIGHT = 0.25
+GENERIC_ORG_WORDS = frozenset(
+    {
+        "general", "trading", "trade", "traders", "import", "imports", "export", "exports",
+        "impex", "international", "intl", "group", "holding", "holdings", "global", "industrial",
+        "industries", "industry", "technology", "technologies", "tech", "electronics",
+        "electronic", "logistics", "shipping", "services", "service", "enterprise",
+        "enterprises", "commercial", "commerce", "ecommerce", "supply", "supplies", "solutions",
+        "products", "manufacturing", "development", "investment", "investments", "partners",
+        "systems", "worldwide", "store", "shop", "dis", "ticaret", "sanayi", "handel",
+        "handels", "commerciale", "comercial", "trading-co", "the", "and", "of", "&",
+    }
+)  # fmt: skip
+#: Legal forms of the Gulf, Levant, Balkans and CIS that messages.text does not strip.
+_MORE_LEGAL_FORMS = frozenset(
+    {"sal", "sae", "saog", "saoc", "wll", "fze", "fzco", "fzc", "fzllc", "dmcc", "ojsc",
+     "cjsc", "zao", "oao", "pao", "doo", "dd", "ad", "sti", "tas", "ltdsti"}
+)  # fmt: skip
+#: Legal forms written out in words, dropped as phrases (their words may be names alone).
+_LEGAL_PHRASES = (
+    ("limited", "liability", "company"), ("limited", "liability", "partnership"),
+    ("limited", "liability"), ("joint", "stock", "company"), ("public", "limited", "company"),
+    ("private", "limited"), ("limited", "partnership"), ("sociedad", "anonima"),
+    ("societe", "anonyme"), ("sociedad", "limitada"), ("sociedade", "limitada"),
+    ("mit", "beschrankter", "haftung"), ("per", "azioni"), ("a", "responsabilita", "limitata"),
+    ("anonim", "sirketi"), ("limited", "sirketi"), ("ltd", "sti"), ("co", "ltd"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +85,41 @@ class WatchHit:
         return format(str(self), spec)
 
 
+def _without_legal_phrases(words: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase in _LEGAL_PHRASES:
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                i += len(phrase)
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _legal_form(word: str) -> bool:
+    return word in LEGAL_FORMS or word in _MORE_LEGAL_FORMS
+
+
+def _weight(token: str) -> float:
+    return _GENERIC_WEIGHT if token in GENERIC_ORG_WORDS else 1.0
+
+
 def name_tokens(name: str) -> tuple[str, ...]:
     """Folded name words without legal forms; dotted forms ("G.m.b.H.", "L.L.C.") included."""
-    words = [t for t in fold(name).split(" ") if t]
+    words = _without_legal_phrases([t for t in fold(name).split(" ") if t])
     out: list[str] = []
     i = 0
     while i < len(words):
         j = i
         while j < len(words) and len(words[j]) == 1:
             j += 1
-        if j - i >= 2 and "".join(words[i:j]) in LEGAL_FORMS:
+        if j - i >= 2 and _legal_form("".join(words[i:j])):
             i = j
             continue
-        if words[i] not in LEGAL_FORMS:
+        if not _legal_form(words[i]):
             out.append(words[i])
         i += 1
     return tuple(out)
@@ -78,41 +134,58 @@ def _similarity(query: str, entry: str) -> float:
         return 1.0
     if len(query) == 1 or len(entry) == 1:
         return _INITIAL_SIMILARITY if query[0] == entry[0] else 0.0
-    return Levenshtein.normalized_similarity(query, entry)
+    return OSA.normalized_similarity(query, entry)
 
 
 def name_score(query: tuple[str, ...], entry: tuple[str, ...]) -> float:
     """0-100: tokens aligned one to one, best pairs first, order ignored.
 
     Extra query tokens count fully against the match (a different person);
-    entry tokens the query leaves out (a middle name) count only partly.
+    entry tokens the query leaves out (a middle name) count only partly;
+    generic trade words count a quarter either way.
     """
     if not query or not entry:
+        return 0.0
+    # Initials or trade words alone never make a match: a distinctive full word must agree.
+    if not any(len(q) > 1 and _weight(q) == 1.0 for q in query):
         return 0.0
     pairs = sorted(
         ((_similarity(q, e), i, j) for i, q in enumerate(query) for j, e in enumerate(entry)),
         reverse=True,
     )
-    used_q: set[int] = set()
+    #: Query token -> the weight of the entry token it paired with ("genral" is "general").
+    paired: dict[int, float] = {}
     used_e: set[int] = set()
     total = 0.0
     for sim, i, j in pairs:
         if sim < _TOKEN_FLOOR:
             break
-        if i in used_q or j in used_e:
+        if i in paired or j in used_e:
             continue
-        used_q.add(i)
+        paired[i] = _weight(entry[j])
         used_e.add(j)
-        total += sim
-    missing = len(entry) - len(used_e)
-    denominator = len(query) + _MISSING_ENTRY_TOKEN_WEIGHT * missing
-    # Initials alone must not make a match: at least one full token has to agree.
-    if not any(len(query[i]) > 1 for i in used_q):
+        total += sim * paired[i]
+    missing = sum(_weight(e) for j, e in enumerate(entry) if j not in used_e)
+    denominator = sum(paired.get(i, _weight(q)) for i, q in enumerate(query))
+    denominator += _MISSING_ENTRY_TOKEN_WEIGHT * missing
+    distinctive = any(len(query[i]) > 1 and weight == 1.0 for i, weight in paired.items())
+    aligned = total / denominator if distinctive else 0.0
+    # Split or joined words ("Quick Ship" / "Quickship") defeat token alignment; the names
+    # with spaces removed still line up, and so must their distinctive words alone.
+    compact = min(
+        _compact_similarity(query, entry),
+        _compact_similarity(
+            tuple(q for q in query if _weight(q) == 1.0),
+            tuple(e for e in entry if _weight(e) == 1.0),
+        ),
+    )
+    return 100.0 * max(aligned, compact)
+
+
+def _compact_similarity(query: tuple[str, ...], entry: tuple[str, ...]) -> float:
+    if not query or not entry:
         return 0.0
-    # Split or joined words ("Quick Ship" / "Quickship") defeat token alignment; the
-    # names with spaces removed still line up.
-    compact = Levenshtein.normalized_similarity("".join(query), "".join(entry))
-    return 100.0 * max(total / denominator, compact)
+    return OSA.normalized_similarity("".join(query), "".join(entry))
 
 
 class Watchlist:

@@ -179,7 +179,7 @@ def evaluate_directory(root: Path, ruleset: Ruleset) -> Evaluation:
                     trap[0] += 1
                     trap[1] += flagged
             if (scenario is not None and scenario not in detected) or (
-                detected and scenario not in detected
+                detected and set(detected) != {scenario}
             ):
                 result.confusion[(scenario or "clean", detected)] += 1
     for name in classes:

@@ -211,6 +211,12 @@ def evaluate(
             if score is None or (not score.labelled and not score.detected):
                 row += ["-", "-", "-"]
                 continue
+            if not score.labelled:
+                # Only items labelled with another class, also detected as this one (a
+                # replica declared just under 150 EUR is threshold_value too): no precision
+                # to speak of; the co-detections are listed below the tables.
+                row += ["0", f"{score.detected} co-detected", "-"]
+                continue
             row += [
                 str(score.labelled),
                 "-" if score.precision is None else f"{score.precision:.3f}",
@@ -239,7 +245,10 @@ def evaluate(
     )
     misses = result.confusion.most_common(8)
     if misses:
-        console.print("most common misses and cross-class detections (label -> detected as):")
+        console.print(
+            "most common misses and cross-class detections (label -> detected as; an item"
+            " detected as its own class and another is a co-detection):"
+        )
         for (label, detected), count in misses:
             console.print(f"  {count:>5}  {label} -> {', '.join(detected) or 'not flagged'}")
 

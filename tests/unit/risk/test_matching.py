@@ -7,7 +7,7 @@ import pytest
 from messages.canonical import PartyRecord
 from risk.context import CONTEXT_KINDS, Contexts
 from risk.fuzzy import FuzzyVocabulary, allowed_edits
-from risk.lists import word_matcher
+from risk.lists import KeywordChapters, word_matcher
 from risk.matcher import TermMatcher
 from risk.normalise import leet_reading, tokens
 from risk.parties import address_block, person_words, phone_digits, same_person
@@ -68,6 +68,44 @@ def test_edit_distance_grows_with_length() -> None:
     assert vocabulary.near("lithum") == ("lithium",)
     assert vocabulary.near("channel") == ()  # an ordinary word is taken as written
     assert vocabulary.near("nike") == ()
+
+
+@pytest.mark.parametrize(
+    ("token", "near"),
+    [
+        ("rolx", ("rolex",)),  # four letters: one left out of a five-letter word
+        ("gucc", ("gucci",)),
+        ("pyhton", ("python",)),  # two neighbours swapped: one edit (OSA)
+        ("phyton", ("python",)),  # the same letters, one moved
+        ("nike", ()),  # four letters, same length: no edit at all
+        ("bike", ()),
+        ("role", ()),  # an ordinary word is never stretched to a list word
+        ("nothyp", ()),  # the same letters, but not one moved and a different first letter
+    ],
+)
+def test_typist_slips_are_read_within_their_bounds(token: str, near: tuple[str, ...]) -> None:
+    vocabulary = FuzzyVocabulary(["rolex", "gucci", "python", "nike"], frozenset({"role"}))
+    assert vocabulary.near(token) == near
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        ("Sunglasses, polarised", ("90",)),
+        ("Sunglasses case, hard shell", ()),  # the goods are the case
+        ("Perfume bottle, empty glass", ()),
+        ("Laptop bag 15 inch", ()),
+        ("Laptop 15 inch", ("84",)),
+        ("Étui pour lunettes de soleil", ()),  # the container first, with a preposition
+    ],
+)
+def test_a_container_after_a_goods_word_is_the_goods(
+    description: str, expected: tuple[str, ...]
+) -> None:
+    chapters = KeywordChapters(
+        {"_include": ["goods_keywords"], "sunglasses": ["90"], "perfume": ["33"], "laptop": ["84"]}
+    )
+    assert chapters.expected(description) == expected
 
 
 @pytest.mark.parametrize(

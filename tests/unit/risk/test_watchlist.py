@@ -107,6 +107,35 @@ def test_legal_form_variants_match(entry_ref: str, name: str) -> None:
     assert hit is not None and hit.ref == entry_ref, WATCHLIST.best(name, country)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Orion Trade Holdings Limited Liability Company",
+        "Orion Trade Holdings Joint Stock Company",
+        "Orion Trade Holdings Co., Ltd.",
+        "Orion Trde Holdings",
+    ],
+)
+def test_legal_forms_in_words_and_misspelt_trade_words_match(name: str) -> None:
+    hit = WATCHLIST.screen([name], "AE", DEFAULT_WATCHLIST_SCORE)
+    assert hit is not None and hit.ref == "FICT-002", WATCHLIST.best(name, "AE")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Sirius Trade Holdings LLC",  # only the trade words agree
+        "Orion Beauty Store",  # one distinctive word of the entry, the rest another firm's
+        "General Trading Holdings LLC",
+        "International Trade Holdings Group",
+    ],
+)
+def test_shared_trade_words_do_not_make_another_company_a_match(name: str) -> None:
+    assert WATCHLIST.screen([name], "AE", DEFAULT_WATCHLIST_SCORE) is None, WATCHLIST.best(
+        name, "AE"
+    )
+
+
 @pytest.mark.parametrize("name", ["V.", "V. A.", "D", "V A D"])
 def test_initials_alone_never_match(name: str) -> None:
     assert score(name) == 0
