@@ -26,10 +26,15 @@ How = Literal["exact", "leet", "misspelt", "joined", "compound"]
 _CACHE_SIZE = 20_000
 _NO_CONTEXT = Contexts.from_terms({})
 #: What a description may hold beside its goods words and still name nothing else:
-#: counts, units, packaging ("Pills 60 pcs", "Medicine, 2 boxes").
+#: counts, units, packaging ("Pills 60 pcs", "Medicine, 2 boxes"), and what the goods
+#: are for or how they are praised ("medicine for pain", "strong herbal pills for men").
 _FILLER = re.compile(
     r"\d+|\d+(?:mg|g|kg|ml|l|pcs|pc|x)|x\d+|pcs|pc|pieces?|box(?:es)?|packs?|bottles?|of|x|mg|g|ml"
     r"|units?|assorted|various|sets?|lot|a|the|for|my|some|misc|mixed|\d+[.:]\d+"
+    r"|pain|relief|cold|flu|fever|cough|sleep|sleeping|weight|loss|slimming|diet|men|women|male"
+    r"|female|adults?|enhancement|potency|strong|extra|herbal|natural|chinese|traditional"
+    r"|health|treatment|cure|remedy|against|daily|personal|use|own|private|samples?|original"
+    r"|generic|and|with|in|to"
 )
 
 

@@ -119,6 +119,8 @@ RISKY: list[tuple[str, dict[str, Any]]] = [
     ),
     ("category_abuse", {"category": "GIFT", "lines": [line("medicine", "300490", 20)]}),
     ("category_abuse", {"lines": [line("medicines", "300490", 20)]}),
+    ("category_abuse", {"lines": [line("medicine for pain", "300490", 20)]}),
+    ("category_abuse", {"lines": [line("strong herbal pills for men", "300490", 25)]}),
 ]
 
 CLEAN: list[dict[str, Any]] = [
@@ -168,6 +170,20 @@ CLEAN: list[dict[str, Any]] = [
     line("USB fan no battery", "841451", 8),
 ]
 
+#: Whole consignments (category, parties) that must be released.
+CLEAN_CONSIGNMENTS: list[dict[str, Any]] = [
+    {
+        "category": "DOCUMENTS",
+        "sender": {"business_name": None},
+        "total_gross_weight_kg": "0.1",
+        "total_value_eur": 0,
+        "total_value": 0,
+        "lines": [line("Letters", "490199", 0, 1, 0.08)],
+    },
+    {"category": "GIFT", "sender": {"name": "Maria Lopez", "business_name": None}},
+    {"lines": [line("Ibuprofen 200 mg tablets, 24", "300490", 6)]},
+]
+
 
 def _flagged(given: dict[str, Any]) -> bool:
     assessment = assess_golden(ENGINE, given, [])
@@ -186,5 +202,13 @@ def test_risky_consignment_is_flagged(indicator: str, given: dict[str, Any]) -> 
 @pytest.mark.parametrize("clean", CLEAN, ids=[c["description"] for c in CLEAN])
 def test_clean_consignment_is_released(clean: dict[str, Any]) -> None:
     given = {"lines": [clean]}
+    assessment = assess_golden(ENGINE, given, [])
+    assert not _flagged(given), [(h.rule, h.reason) for h in assessment.hits]
+
+
+@pytest.mark.parametrize(
+    "given", CLEAN_CONSIGNMENTS, ids=["documents", "private gift", "named OTC"]
+)
+def test_clean_whole_consignment_is_released(given: dict[str, Any]) -> None:
     assessment = assess_golden(ENGINE, given, [])
     assert not _flagged(given), [(h.rule, h.reason) for h in assessment.hits]
