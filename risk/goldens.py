@@ -20,6 +20,8 @@ from messages.canonical import Item
 from messages.text import party_key
 from risk.compiler import Ruleset
 from risk.engine import Assessment, Engine
+from risk.errors import RuleProblem
+from risk.ruleset import parse_spec
 from risk.state import InMemoryState
 
 _T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -149,3 +151,26 @@ def run_golden_tests(ruleset: Ruleset, *, rule_ids: set[str] | None = None) -> l
                 passed, detail = True, hit.reason if hit else "no hit"
             results.append(GoldenResult(rule.id, case, passed, detail))
     return results
+
+
+def golden_problems(text: str, ruleset: Ruleset) -> tuple[list[GoldenResult], list[RuleProblem]]:
+    """The golden results of `ruleset` (compiled from `text`), and each failure located at
+    its rule's `tests:` in the YAML, as a load problem is: an upload refused for a failing
+    case names the rule, the line and the column."""
+    _, where, _ = parse_spec(text)
+    index = {rule.id: n for n, rule in enumerate(ruleset.rules)}
+    results = run_golden_tests(ruleset)
+    problems = []
+    for result in results:
+        if result.passed:
+            continue
+        position = where.of(index.get(result.rule), "tests")
+        problems.append(
+            RuleProblem(
+                result.rule,
+                position.line if position else None,
+                position.column if position else None,
+                f"golden test {result.case!r}: {result.detail}",
+            )
+        )
+    return results, problems

@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from messages.codelists import DECISIONS
 from service.db.base import aware
-from service.db.models import Assessment, InboxMessage, ItemRecord, Response, ReviewTask
+from service.db.models import (
+    Assessment,
+    InboxMessage,
+    ItemRecord,
+    Response,
+    ReviewTask,
+    StageHeartbeat,
+)
 from service.stages.settlement import IS_ANSWER
 
 #: The intake → stage latency gauges describe this many recent seconds...
@@ -28,6 +35,8 @@ LATENCY_WINDOW_S = 300
 #: ...and at most this many of the most recent rows per stage.
 LATENCY_SAMPLE = 5000
 QUANTILES = (0.5, 0.99)
+#: A worker whose heartbeat is older than this is not listed (service.stages.heartbeat).
+HEARTBEAT_STALE_S = 15.0
 
 
 @dataclass
@@ -104,6 +113,12 @@ class Metrics:
             "Records parked on the dead-letter topic, each with its reason in its headers",
             registry=r,
         )
+        self.worker_ruleset = Gauge(
+            "aedex_worker_ruleset",
+            "1 per live assess worker and the ruleset it scores with (and its shadow, if any)",
+            ["worker", "ruleset"],
+            registry=r,
+        )
         self.latency = Gauge(
             "aedex_intake_to_stage_seconds",
             f"Time from intake to a stage's commit, over the last {LATENCY_WINDOW_S} s",
@@ -148,6 +163,14 @@ async def refresh_database_gauges(
             decisions[security] = decisions.get(security, 0) + count
         for (axis, code), count in decisions.items():
             metrics.decisions.labels(axis, code).set(count)
+        metrics.worker_ruleset.clear()  # a worker gone is no longer listed
+        fresh = datetime.now(UTC) - timedelta(seconds=HEARTBEAT_STALE_S)
+        for worker, ruleset in await session.execute(
+            select(StageHeartbeat.worker_id, StageHeartbeat.ruleset).where(
+                StageHeartbeat.ruleset.is_not(None), StageHeartbeat.beat_at >= fresh
+            )
+        ):
+            metrics.worker_ruleset.labels(worker, ruleset).set(1)
         for stage, pairs in (await _stage_times(session)).items():
             waits = sorted(
                 (aware(done) - aware(received)).total_seconds() for done, received in pairs if done

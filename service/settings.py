@@ -128,8 +128,12 @@ class Settings(BaseSettings):
     long_poll_interval_s: float = Field(default=0.25, gt=0)
     #: Customs office code written as SenderAuthority on every CUSRSP.
     customs_office: str = "AEDEX01"
-    #: A ruleset file to use instead of the packaged default.
+    #: A ruleset file to score with instead of the database's active version (pins it:
+    #: activations are not followed). Unset in production.
     ruleset_path: Path | None = None
+    #: How often an assess worker asks the database which ruleset is active, besides
+    #: the nudges on the control topic (a nudge lost to an outage costs at most this).
+    ruleset_poll_s: float = 10.0
     log_level: str = "INFO"
     #: JSON logs (production) or coloured console lines (a terminal).
     log_json: bool = False

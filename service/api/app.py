@@ -12,16 +12,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import kafka
-from service.api import audit, decisions, health, intake, records, review, webhooks
+from service.api import audit, decisions, health, intake, records, review, rulesets, webhooks
 from service.api.deps import Runtime
 from service.api.guard import CALLER, MESSAGE_ID, REQUEST_ID, RequestGuard
 from service.api.limits import TooManyRequests
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.outage import is_outage
 from service.errors import AedexError
+from service.governance.backtest import fail_interrupted
+from service.governance.versions import ensure_seed
 from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
@@ -31,6 +34,18 @@ log = structlog.get_logger(__name__)
 
 #: Seconds a client is told to wait when the database is unavailable.
 UNAVAILABLE_RETRY_AFTER_S = 5
+
+
+async def _governance_start(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Seed a fresh database's active ruleset; end backtests a stopped process left."""
+    try:
+        async with sessions() as session, session.begin():
+            await ensure_seed(session)
+        interrupted = await fail_interrupted(sessions)
+        if interrupted:
+            log.warning("backtests interrupted by a restart", jobs=interrupted)
+    except DBAPIError as error:  # not migrated yet, or down: the routes say so when asked
+        log.warning("ruleset seed skipped", error=repr(error)[:200])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,10 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await producer.start()
             lag = LagProbe(settings, settings.kafka_bootstrap)
             await lag.start()
+        sessions = create_sessionmaker(engine)
+        await _governance_start(sessions)
         app.state.runtime = Runtime(
             settings=settings,
             engine=engine,
-            sessions=create_sessionmaker(engine),
+            sessions=sessions,
             metrics=Metrics(),
             producer=producer,
             lag=lag,
@@ -79,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review.router)
     ui.install(app)
     app.include_router(decisions.router)
+    app.include_router(rulesets.router)
     _install_error_handlers(app)
     app.add_middleware(RequestGuard, on_disconnect=lambda: _count_disconnect(app))
     return app

@@ -189,7 +189,7 @@ class Assessment(Base):
     security_action: Mapped[str | None] = mapped_column(String(20))
     hits: Mapped[list[Any]] = mapped_column(default=list)
     skipped: Mapped[list[Any]] = mapped_column(default=list)
-    assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assessed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Response(Base):
@@ -225,6 +225,8 @@ class StageHeartbeat(Base):
     #: Partitions the worker's consumer holds (the relay holds none and reads the database).
     partitions: Mapped[int] = mapped_column(Integer)
     beat_at: Mapped[datetime]
+    #: The ruleset an assess worker scores with ("default 2026.12.2"), for /metrics.
+    ruleset: Mapped[str | None] = mapped_column(String(160))
 
 
 class ReviewTask(Base):
@@ -331,8 +333,24 @@ class WindowEvent(Base):
     value_eur: Mapped[Decimal] = mapped_column(Money)
 
 
+class RulesetStatus(enum.StrEnum):
+    """A ruleset version's place in its life: DESIGN.md §5 "Versions".
+
+    DRAFT (uploaded, checked, golden tests passed) → APPROVED (by a supervisor who
+    is not its author, with a backtest on record) → ACTIVE (scores live traffic;
+    one at a time) → RETIRED (replaced; may be activated again: a rollback).
+    SHADOW runs beside the active one; its results never leave the database.
+    """
+
+    DRAFT = "DRAFT"
+    APPROVED = "APPROVED"
+    ACTIVE = "ACTIVE"
+    SHADOW = "SHADOW"
+    RETIRED = "RETIRED"
+
+
 class StoredRuleset(Base):
-    """A ruleset version as uploaded; one is ACTIVE, one may run in SHADOW."""
+    """A ruleset version as uploaded, with who did what to it; the YAML is the version."""
 
     __tablename__ = "rulesets"
     __table_args__ = (UniqueConstraint("name", "version"),)
@@ -341,9 +359,87 @@ class StoredRuleset(Base):
     name: Mapped[str] = mapped_column(String(100))
     version: Mapped[str] = mapped_column(String(50))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="INACTIVE")
+    status: Mapped[str] = mapped_column(String(10), default=RulesetStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None]
+    #: SHA-256 of the YAML: the same text is never stored twice under two versions.
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    author: Mapped[str | None] = mapped_column(String(100))
+    #: Why the author made the change (shown to the approver).
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: The golden-test result at upload: {"passed": n, "failed": 0, "rules": n}.
+    golden: Mapped[dict[str, Any] | None]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None]
+    activated_by: Mapped[str | None] = mapped_column(String(100))
+    retired_at: Mapped[datetime | None]
+
+
+class AssessmentHit(Base):
+    """One rule's hit on one item, as a row: per-rule statistics are queries, not JSON scans.
+
+    Shadow hits are rows too, marked `shadow`, with the shadow version's name.
+    """
+
+    __tablename__ = "assessment_hits"
+    __table_args__ = (
+        Index("ix_assessment_hits_rule_at", "rule", "assessed_at"),
+        Index("ix_assessment_hits_version_at", "ruleset_version", "assessed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    item_row_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(35))
+    ruleset: Mapped[str] = mapped_column(String(100))
+    ruleset_version: Mapped[str] = mapped_column(String(50))
+    rule: Mapped[str] = mapped_column(String(100))
+    axis: Mapped[str] = mapped_column(String(10))
+    score: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str | None] = mapped_column(String(20))
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShadowAssessment(Base):
+    """What the shadow version would have decided for an item: never sent anywhere."""
+
+    __tablename__ = "shadow_assessments"
+    __table_args__ = (UniqueConstraint("item_row_id", "ruleset", "ruleset_version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    item_row_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id"))
+    item_id: Mapped[str] = mapped_column(String(35))
+    ruleset: Mapped[str] = mapped_column(String(100))
+    ruleset_version: Mapped[str] = mapped_column(String(50))
+    score: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    security_action: Mapped[str | None] = mapped_column(String(20))
+    hits: Mapped[list[Any]] = mapped_column(default=list)
+    assessed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Backtest(Base):
+    """A candidate version run over stored items beside a baseline, against outcomes."""
+
+    __tablename__ = "backtests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    ruleset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rulesets.id"), index=True)
+    #: The candidate as "name version" (a file backtested from the CLI may not be stored).
+    candidate: Mapped[str] = mapped_column(String(160))
+    baseline: Mapped[str] = mapped_column(String(160))
+    since: Mapped[datetime]
+    until: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="QUEUED")
+    items_total: Mapped[int] = mapped_column(Integer, default=0)
+    items_done: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class WatchlistEntry(Base):

@@ -6,6 +6,12 @@ assessment instead of scoring again. The batch is scored with
 message see each other and a later message never changes an earlier one.
 A cancellation is not scored; it is passed on for the respond stage to
 acknowledge.
+
+The active ruleset comes from the database and is switched at a batch
+boundary (service.governance.live). Each hit is also stored as a row
+(`assessment_hits`) for per-rule statistics. A shadow version, when one
+runs, scores the same items with the same windows; its decisions go to
+`shadow_assessments` only and never onto `aed.assessed`.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from messages.canonical import Item
 from messages.jsoncodec import decode_item_json
 from messages.models import MessageFunction
-from risk import Engine, default_ruleset, load_ruleset
+from risk import Assessment as Scored
 from risk.parties import address_block
 from service.db.chunks import chunks
 from service.db.ids import new_id
-from service.db.models import Assessment, ItemRecord, ItemStatus
+from service.db.models import Assessment, AssessmentHit, ItemRecord, ItemStatus, ShadowAssessment
+from service.governance.live import Live, LiveRulesets
 from service.settings import Settings
 from service.stages.runner import Outgoing, Stage, header
 from service.stages.windows import PersistentWindows
@@ -93,11 +100,22 @@ class AssessStage(Stage):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        ruleset = (
-            load_ruleset(settings.ruleset_path) if settings.ruleset_path else default_ruleset()
-        )
-        self.engine = Engine(ruleset)
+        self.rulesets = LiveRulesets(settings)
         self.windows = PersistentWindows()
+
+    @property
+    def ruleset_label(self) -> str | None:
+        """What the worker scores with now ("default 2026.12.2"), for its heartbeat."""
+        live = self.rulesets.current
+        if live is None:
+            return None
+        return live.label + (f"; shadow {live.shadow_label}" if live.shadow else "")
+
+    async def start(self, bootstrap: str) -> None:
+        self.rulesets.start_listening(bootstrap)
+
+    async def close(self) -> None:
+        await self.rulesets.close()
 
     async def on_assigned(
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
@@ -111,6 +129,8 @@ class AssessStage(Stage):
     async def handle(
         self, session: AsyncSession, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[Outgoing]:
+        # A batch boundary: the one place the ruleset may change (whole, never half).
+        live = await self.rulesets.refresh(session)
         refs = await self._refs(session, records)
         done = await self._stored(session, [ref.id for ref in refs])
         outgoing: list[Outgoing] = []
@@ -130,7 +150,7 @@ class AssessStage(Stage):
                 to_score.append((ref, item, _queue_fields(item)))
         if to_score:
             try:
-                outgoing += await self._score(session, to_score)
+                outgoing += await self._score(session, to_score, live)
             except BaseException:
                 self.windows.discard_pending()
                 raise
@@ -174,16 +194,23 @@ class AssessStage(Stage):
         return stored
 
     async def _score(
-        self, session: AsyncSession, batch: list[tuple[ItemRef, Any, dict[str, Any]]]
+        self, session: AsyncSession, batch: list[tuple[ItemRef, Any, dict[str, Any]]], live: Live
     ) -> list[Outgoing]:
-        if self.engine.ruleset.stateful:
+        engines = [live.active] + ([live.shadow] if live.shadow is not None else [])
+        if any(engine.ruleset.stateful for engine in engines):
             await self._observe_siblings(session, batch)
         # Message by message, in arrival order, as `aedex assess` does: an item sees its
         # own message whole and the messages before it, never a later one that happens to
         # share the batch (the decision must not depend on how records were batched).
-        results = []
+        # The shadow scores each message right after the active version, against the same
+        # windows (observing is idempotent and nothing is learned), so it sees what it saw.
+        results: list[Scored] = []
+        shadowed: list[Scored] = []
         for run in _by_message(batch):
-            results += self.engine.assess_many([item for _, item, _ in run], self.windows)
+            items = [item for _, item, _ in run]
+            results += live.active.assess_many(items, self.windows)
+            if live.shadow is not None:
+                shadowed += live.shadow.assess_many(items, self.windows)
         now = datetime.now(UTC)
         stored: list[dict[str, Any]] = [
             {
@@ -211,6 +238,12 @@ class AssessStage(Stage):
         ]
         for part in chunks(stored):
             await session.execute(insert(_ASSESSMENTS), list(part))
+        hits = _hit_rows(batch, results, now, shadow=False)
+        if shadowed:
+            hits += _hit_rows(batch, shadowed, now, shadow=True)
+            await _store_shadow(session, batch, shadowed, now)
+        for part in chunks(hits):
+            await session.execute(insert(_HITS), list(part))
         for ids in chunks([ref.id for ref, _, _ in batch]):
             await session.execute(
                 update(_ITEMS)
@@ -299,6 +332,58 @@ def _queue_fields(item: Item) -> dict[str, Any]:
 
 
 _ITEMS = cast(Table, ItemRecord.__table__)
+_HITS = cast(Table, AssessmentHit.__table__)
+_SHADOW = cast(Table, ShadowAssessment.__table__)
+
+
+def _hit_rows(
+    batch: list[_Scored], results: list[Scored], at: datetime, *, shadow: bool
+) -> list[dict[str, Any]]:
+    """One row per hit: what per-rule statistics count."""
+    return [
+        {
+            "item_row_id": ref.id,
+            "item_id": ref.item_id,
+            "ruleset": result.ruleset,
+            "ruleset_version": result.ruleset_version,
+            "rule": hit.rule,
+            "axis": hit.axis,
+            "score": hit.score,
+            "action": hit.action,
+            "shadow": shadow,
+            "assessed_at": at,
+        }
+        for (ref, _, _), result in zip(batch, results, strict=True)
+        for hit in result.hits
+    ]
+
+
+async def _store_shadow(
+    session: AsyncSession, batch: list[_Scored], results: list[Scored], at: datetime
+) -> None:
+    """The shadow's decisions, apart: nothing here reaches a topic, a queue or an operator."""
+    rows = [
+        {
+            "id": new_id(),
+            "item_row_id": ref.id,
+            "item_id": ref.item_id,
+            "ruleset": result.ruleset,
+            "ruleset_version": result.ruleset_version,
+            "score": result.score,
+            "action": result.action,
+            "security_action": result.security_action,
+            "hits": [
+                {**hit.as_dict(), "action": hit.action, "tags": list(hit.tags)}
+                for hit in result.hits
+            ],
+            "assessed_at": at,
+        }
+        for (ref, _, _), result in zip(batch, results, strict=True)
+    ]
+    for part in chunks(rows):
+        await session.execute(insert(_SHADOW), list(part))
+
+
 #: The columns `_emit` reads of a stored assessment.
 _EMITTED = (
     "item_row_id",

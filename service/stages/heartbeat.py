@@ -33,19 +33,26 @@ def worker_id() -> str:
 
 
 async def beat(
-    sessions: async_sessionmaker[AsyncSession], stage: str, worker: str, partitions: int
+    sessions: async_sessionmaker[AsyncSession],
+    stage: str,
+    worker: str,
+    partitions: int,
+    ruleset: str | None = None,
 ) -> None:
     async with sessions() as session, session.begin():
         now = datetime.now(UTC)
         updated = await session.execute(
             update(StageHeartbeat)
             .where(StageHeartbeat.worker_id == worker)
-            .values(stage=stage, partitions=partitions, beat_at=now)
+            .values(stage=stage, partitions=partitions, beat_at=now, ruleset=ruleset)
         )
         if getattr(updated, "rowcount", 0) == 0:
             session.add(
-                StageHeartbeat(worker_id=worker, stage=stage, partitions=partitions, beat_at=now)
-            )
+                StageHeartbeat(
+                    worker_id=worker, stage=stage, partitions=partitions, beat_at=now,
+                    ruleset=ruleset,
+                )
+            )  # fmt: skip
 
 
 async def beat_until_stopped(
@@ -55,8 +62,10 @@ async def beat_until_stopped(
     stopping: asyncio.Event,
     *,
     interval_s: float = INTERVAL_S,
+    ruleset: Callable[[], str | None] = lambda: None,
 ) -> None:
-    """Beat while the worker runs; `partitions()` is None until the worker consumes.
+    """Beat while the worker runs; `partitions()` is None until the worker consumes;
+    `ruleset()` says what an assess worker scores with (shown on /metrics).
 
     A failed beat (the database is down) is logged and retried at the next
     interval: readiness then turns false, which is the truth.
@@ -67,7 +76,7 @@ async def beat_until_stopped(
             held = partitions()
             if held is not None:
                 try:
-                    await beat(sessions, stage, worker, held)
+                    await beat(sessions, stage, worker, held, ruleset())
                 except (DBAPIError, OSError) as error:
                     log.warning("stage heartbeat failed", stage=stage, error=repr(error)[:200])
             try:

@@ -68,6 +68,10 @@ class Handler(Protocol):
     ) -> None:
         """Record in the database that `record` went to the dead-letter topic."""
 
+    async def start(self, bootstrap: str) -> None: ...
+
+    async def close(self) -> None: ...
+
 
 class Stage:
     """Defaults for a Handler: input topics by stage name, nothing to do on assignment
@@ -84,6 +88,15 @@ class Stage:
     async def on_assigned(
         self, sessions: async_sessionmaker[AsyncSession], partitions: set[TopicPartition]
     ) -> None:
+        return None
+
+    async def start(self, bootstrap: str) -> None:
+        """Start what the stage runs beside its consumer (the assess stage's control
+        listener); called once, before the first batch."""
+        return None
+
+    async def close(self) -> None:
+        """Stop what `start` started."""
         return None
 
     async def dead_lettered(
@@ -229,10 +242,12 @@ class StageRunner:
             await consumer.start()
             consumer.subscribe(list(self.handler.topics()), listener=_Rebalance(self))
             self._consumer = consumer
+            await self.handler.start(self.bootstrap)
             try:
                 await self._loop(consumer, producer)
             finally:
                 self._consumer = None
+                await self.handler.close()
                 await consumer.stop()
         finally:
             await producer.stop()

@@ -42,12 +42,13 @@ async def run_worker(stage: str, settings: Settings, *, metrics_port: int | None
         # Each worker its own endpoint: Prometheus scrapes them all; the API shows the lag.
         start_http_server(metrics_port, addr=settings.host, registry=metrics.registry)
     runner: StageRunner | Relay | DeliveryWorker
+    handler: Handler | None = None
     if stage == WEBHOOKS:
         runner = DeliveryWorker(settings, sessions=sessions)
     elif stage == "relay":
         runner = Relay(settings, bootstrap=settings.kafka_bootstrap, sessions=sessions)
     else:
-        handler: Handler = HANDLERS[stage](settings)
+        handler = HANDLERS[stage](settings)
         runner = StageRunner(
             handler,
             settings=settings,
@@ -61,8 +62,11 @@ async def run_worker(stage: str, settings: Settings, *, metrics_port: int | None
     freeze_startup_objects()
     log.info("stage started", stage=stage, bootstrap=settings.kafka_bootstrap)
     beating = asyncio.create_task(
-        beat_until_stopped(sessions, stage, runner.partitions, runner.stopping)
-    )
+        beat_until_stopped(
+            sessions, stage, runner.partitions, runner.stopping,
+            ruleset=lambda: getattr(handler, "ruleset_label", None),
+        )
+    )  # fmt: skip
     try:
         await runner.run()
     finally:
