@@ -1,11 +1,12 @@
 """The rulesets an assess worker scores with, switched without a restart.
 
 The database is the record of which version is active (and which runs in
-shadow); `aed.control` only nudges the workers to look. A worker looks at
-the start of a batch, when nudged or every `ruleset_poll_s` seconds (so a
-nudge lost while the broker was down costs at most that long), compiles a
-changed version completely, and only then swaps it in: every item of a
-batch is scored by one whole version, never by a half-loaded one.
+shadow); `aed.control` only nudges the workers to look. A nudged worker looks
+at once; every worker also looks at the start of a batch every
+`ruleset_poll_s` seconds (so a nudge lost while the broker was down costs at
+most that long). A changed version is compiled completely before it is
+swapped in, and a batch takes the engines once, when it starts: every item
+of a batch is scored by one whole version, never by a half-loaded one.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from risk import Engine, Ruleset, compile_ruleset, load_ruleset
+from risk import Engine, Ruleset, RulesetError, compile_ruleset, load_ruleset
 from service.db.models import RulesetStatus, StoredRuleset
 from service.governance.versions import ensure_seed
 from service.settings import Settings
@@ -69,12 +70,17 @@ class LiveRulesets:
         self._nudged = True
         self._checked_at = 0.0
         self._listener: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
 
     def nudge(self) -> None:
         self._nudged = True
 
     async def refresh(self, session: AsyncSession) -> Live:
         """The engines to score the next batch with, from the database when it changed."""
+        async with self._lock:
+            return await self._refresh(session)
+
+    async def _refresh(self, session: AsyncSession) -> Live:
         current = self.current
         if self.pinned and current is not None:
             return current
@@ -93,18 +99,29 @@ class LiveRulesets:
         ):
             return current
         # Compiled off the event loop, completely, before anything scores with it.
-        active_engine = (
-            current.active
-            if current is not None and current.active_id == active.id
-            else Engine(await asyncio.to_thread(compile_ruleset, active.text))
-        )
-        shadow_engine = None
-        if shadow is not None:
-            shadow_engine = (
-                current.shadow
-                if current is not None and current.shadow_id == shadow.id
-                else Engine(await asyncio.to_thread(compile_ruleset, shadow.text))
+        try:
+            active_engine = (
+                current.active
+                if current is not None and current.active_id == active.id
+                else Engine(await asyncio.to_thread(compile_ruleset, active.text))
             )
+            shadow_engine = None
+            if shadow is not None:
+                shadow_engine = (
+                    current.shadow
+                    if current is not None and current.shadow_id == shadow.id
+                    else Engine(await asyncio.to_thread(compile_ruleset, shadow.text))
+                )
+        except RulesetError as error:
+            if current is None:
+                raise  # nothing to score with: the batch waits and is retried
+            log.error(
+                "ruleset not loaded; scoring on with the previous one",
+                ruleset=f"{active.name} {active.version}",
+                previous=current.label,
+                problems=[str(p) for p in error.problems][:10],
+            )
+            return current
         switched = Live(active_engine, shadow_engine, active.id, shadow_id)
         log.info(
             "ruleset switched" if current is not None else "ruleset loaded",
@@ -115,11 +132,13 @@ class LiveRulesets:
         self.current = switched
         return switched
 
-    def start_listening(self, bootstrap: str) -> None:
+    def start_listening(
+        self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
         """Follow `aed.control` in the background (once per worker)."""
         if self.pinned or self._listener is not None:
             return
-        self._listener = asyncio.create_task(self._listen(bootstrap))
+        self._listener = asyncio.create_task(self._listen(bootstrap, sessions))
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -130,7 +149,7 @@ class LiveRulesets:
                 pass
             self._listener = None
 
-    async def _listen(self, bootstrap: str) -> None:
+    async def _listen(self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]) -> None:
         topic = self.settings.topics.control
         while True:
             # No group: every worker reads every control record, from the newest on.
@@ -143,6 +162,7 @@ class LiveRulesets:
                     if _is_rulesets_change(record.value):
                         log.info("ruleset change announced", topic=topic)
                         self.nudge()
+                        await self._look_now(sessions)
             except asyncio.CancelledError:
                 raise
             except (KafkaError, OSError) as error:
@@ -150,6 +170,18 @@ class LiveRulesets:
                 await asyncio.sleep(self.settings.ruleset_poll_s)
             finally:
                 await consumer.stop()
+
+
+    async def _look_now(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Switch now, not at the next batch: an idle worker is ready when traffic comes,
+        and its heartbeat says what it scores with. A batch in progress keeps the engines
+        it took when it started."""
+        try:
+            async with sessions() as session:
+                await self.refresh(session)
+        except Exception as error:  # the next batch looks again
+            log.warning("ruleset refresh failed; the next batch retries", error=repr(error)[:200])
+            self.nudge()
 
 
 def _is_rulesets_change(value: bytes | None) -> bool:

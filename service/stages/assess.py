@@ -111,8 +111,8 @@ class AssessStage(Stage):
             return None
         return live.label + (f"; shadow {live.shadow_label}" if live.shadow else "")
 
-    async def start(self, bootstrap: str) -> None:
-        self.rulesets.start_listening(bootstrap)
+    async def start(self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.rulesets.start_listening(bootstrap, sessions)
 
     async def close(self) -> None:
         await self.rulesets.close()

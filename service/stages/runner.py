@@ -68,7 +68,9 @@ class Handler(Protocol):
     ) -> None:
         """Record in the database that `record` went to the dead-letter topic."""
 
-    async def start(self, bootstrap: str) -> None: ...
+    async def start(
+        self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]
+    ) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -90,7 +92,7 @@ class Stage:
     ) -> None:
         return None
 
-    async def start(self, bootstrap: str) -> None:
+    async def start(self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Start what the stage runs beside its consumer (the assess stage's control
         listener); called once, before the first batch."""
         return None
@@ -242,7 +244,7 @@ class StageRunner:
             await consumer.start()
             consumer.subscribe(list(self.handler.topics()), listener=_Rebalance(self))
             self._consumer = consumer
-            await self.handler.start(self.bootstrap)
+            await self.handler.start(self.bootstrap, self.sessions)
             try:
                 await self._loop(consumer, producer)
             finally:
