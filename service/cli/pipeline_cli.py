@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import httpx
+import orjson
 import typer
 import uvicorn
 
+from service.cli.failures import CliFailure
 from service.heap import freeze_startup_objects
 from service.logs import configure_logging, redact_text
 from service.settings import WORKERS, Settings
@@ -85,25 +87,81 @@ def create_key(
 
 
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="ITMATT/CUSITM XML, manifest JSON or CSV")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="ITMATT/CUSITM XML, manifest JSON or CSV files, or a directory of "
+            "`aedex generate` (its files in order, each with its operator's key)"
+        ),
+    ],
     url: Annotated[str, typer.Option(help="aedex API base URL")] = "http://127.0.0.1:8000",
     key: Annotated[str, typer.Option(envvar="AEDEX_API_KEY", help="operator API key")] = "",
+    keys: Annotated[
+        Path | None,
+        typer.Option(help='JSON {"OPERATOR": "key"} (the demo writes out/demo/keys.json)'),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="print only the totals")] = False,
 ) -> None:
     """POST files to the API in order; prints each answer. Exit 1 if any was refused."""
-    if not key:
-        raise typer.BadParameter("an API key is needed: --key or AEDEX_API_KEY")
-    refused = False
-    with httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    ) as client:
-        for path in files:
+    postings = _postings(files)
+    by_operator = _keys_file(keys) if keys else {}
+    if not key and not by_operator:
+        raise typer.BadParameter("an API key is needed: --key, --keys or AEDEX_API_KEY")
+    missing = [] if key else sorted({op for _, op in postings if op and op not in by_operator})
+    if missing:
+        raise CliFailure(
+            f"no key for operator(s) {', '.join(missing)} in {keys}: aedex keys create OPERATOR"
+        )
+    refused = accepted = 0
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for path, operator in postings:
             route, media = _route(path)
-            answer = client.post(route, content=path.read_bytes(), headers={"Content-Type": media})
+            secret = by_operator.get(operator or "", key) or key
+            answer = client.post(
+                route,
+                content=path.read_bytes(),
+                headers={"Content-Type": media, "Authorization": f"Bearer {secret}"},
+            )
             if answer.status_code == 401:
                 answer.raise_for_status()  # one line from the CLI: the key, not each file
-            refused = refused or answer.status_code >= 400
-            typer.echo(f"{path}: {answer.status_code} {answer.text}")
+            if answer.status_code >= 400:
+                refused += 1
+            else:
+                accepted += 1
+            if not quiet:
+                typer.echo(f"{path}: {answer.status_code} {answer.text}")
+    typer.echo(f"{accepted} accepted, {refused} refused")
     raise typer.Exit(1 if refused else 0)
+
+
+def _postings(paths: list[Path]) -> list[tuple[Path, str | None]]:
+    """Each file to post and its operator (known for a generated directory's files; the
+    kinds the demo posts: a CN 23 CSV export is converted first, `aedex convert`)."""
+    from service.demo import ROUTES
+
+    out: list[tuple[Path, str | None]] = []
+    for path in paths:
+        listing = path / "files.jsonl"
+        if path.is_dir() and listing.is_file():
+            for line in listing.read_text(encoding="utf-8").splitlines():
+                entry = orjson.loads(line)
+                if entry.get("kind") in ROUTES:
+                    out.append((path / entry["file"], entry.get("sender_operator")))
+        elif path.is_dir():
+            raise CliFailure(f"{path}: a directory without files.jsonl (not `aedex generate`)")
+        else:
+            out.append((path, None))
+    return out
+
+
+def _keys_file(path: Path) -> dict[str, str]:
+    try:
+        found = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as error:
+        raise CliFailure(f"{path}: not a readable JSON object of keys ({error})") from None
+    if not isinstance(found, dict):
+        raise CliFailure(f"{path}: not a JSON object of keys")
+    return {str(k): str(v) for k, v in found.items()}
 
 
 def _route(path: Path) -> tuple[str, str]:

@@ -20,8 +20,12 @@ from risk import (
     load_ruleset,
     run_golden_tests,
 )
+from service.cli.governance_cli import register as register_governance
 
-rules_app = typer.Typer(help="Check and test ruleset files.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Check and test ruleset files; upload, approve, activate, backtest versions.",
+    no_args_is_help=True,
+)
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
 RulesOption = Annotated[
@@ -183,8 +187,23 @@ def evaluate(
     ],
     rules: RulesOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    record_outcomes: Annotated[
+        bool,
+        typer.Option(
+            "--record-outcomes",
+            help="decide the open review tasks of this traffic from its labels, through the "
+            "API's decision route (--url, --token): the outcomes rule statistics measure",
+        ),
+    ] = False,
+    url: Annotated[str, typer.Option("--url", envvar="AEDEX_URL", help="aedex API")] = (
+        "http://127.0.0.1:8000"
+    ),
+    token: Annotated[
+        str, typer.Option("--token", envvar="AEDEX_TOKEN", help="an officer's token")
+    ] = "",
 ) -> None:
-    """Precision and recall per scenario class, and false positives on clean items."""
+    """Precision and recall per scenario class, and false positives on clean items; or, with
+    --record-outcomes, decide the traffic's review tasks as a perfect officer would."""
     from service.cli.evaluation import GROUPS, evaluate_directory
 
     console = _console()
@@ -194,6 +213,15 @@ def evaluate(
             markup=False,
         )
         raise typer.Exit(EXIT_UNREADABLE)
+    if record_outcomes:
+        from service.cli.outcomes import record_outcomes as record
+
+        done = record(directory, url, token)
+        console.print(
+            f"decided {done.decided} review tasks: {done.infringements} infringements, "
+            f"{done.cleared} cleared; {done.unlabelled} tasks of other traffic left open"
+        )
+        return
     ruleset = _load(rules)
     result = evaluate_directory(directory, ruleset)
     if json_output:
@@ -254,6 +282,7 @@ def evaluate(
 
 
 def register(app: typer.Typer) -> None:
+    register_governance(rules_app)
     app.add_typer(rules_app, name="rules")
     app.command()(assess)
     app.command()(evaluate)

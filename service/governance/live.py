@@ -132,9 +132,7 @@ class LiveRulesets:
         self.current = switched
         return switched
 
-    def start_listening(
-        self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]
-    ) -> None:
+    def start_listening(self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Follow `aed.control` in the background (once per worker)."""
         if self.pinned or self._listener is not None:
             return
@@ -170,7 +168,6 @@ class LiveRulesets:
                 await asyncio.sleep(self.settings.ruleset_poll_s)
             finally:
                 await consumer.stop()
-
 
     async def _look_now(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Switch now, not at the next batch: an idle worker is ready when traffic comes,

@@ -68,9 +68,7 @@ class Handler(Protocol):
     ) -> None:
         """Record in the database that `record` went to the dead-letter topic."""
 
-    async def start(
-        self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]
-    ) -> None: ...
+    async def start(self, bootstrap: str, sessions: async_sessionmaker[AsyncSession]) -> None: ...
 
     async def close(self) -> None: ...
 
