@@ -75,7 +75,7 @@ def record_outcomes(directory: Path, url: str, token: str) -> Recorded:
         seen: set[str] = set()
         pending: list[dict[str, Any]] = []
         while after is not None:
-            page = _json(client.get("/v1/review/queue", params={"after": after, "limit": 1000}))
+            page = _json(client.get("/v1/review/queue", params={"after": after, "limit": 200}))
             pending += page["tasks"]
             after = page["next"]
         for task in pending:

@@ -94,7 +94,9 @@ def ingest(
             "`aedex generate` (its files in order, each with its operator's key)"
         ),
     ],
-    url: Annotated[str, typer.Option(help="aedex API base URL")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str, typer.Option(envvar="AEDEX_URL", help="aedex API base URL")
+    ] = "http://127.0.0.1:8000",
     key: Annotated[str, typer.Option(envvar="AEDEX_API_KEY", help="operator API key")] = "",
     keys: Annotated[
         Path | None,
