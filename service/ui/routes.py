@@ -71,10 +71,11 @@ def render(
 
 def install(app: FastAPI) -> None:
     """Serve the UI from `app`: pages, static files, security headers, refusal pages."""
-    from service.ui import cases  # noqa: PLC0415 - cases imports render from here
+    from service.ui import cases, governance  # noqa: PLC0415 - they import render from here
 
     app.include_router(router)
     app.include_router(cases.router)
+    app.include_router(governance.router)
     app.mount("/ui/static", StaticFiles(packages=[("service.ui", "static")]), name="ui-static")
     app.add_middleware(SecurityHeaders)
 

@@ -45,6 +45,9 @@ CSRF_HEADER = "X-CSRF-Token"
 GENERIC_FAILURE = "unknown user or wrong password"
 #: A UI form is a few fields; anything larger is not one of ours.
 MAX_FORM_BYTES = 64 * 1024
+#: Forms that carry a document: a ruleset's YAML (1 MB at most; URL-encoding multiplies
+#: non-ASCII text up to nine times).
+LARGE_FORMS = {"/ui/rules": 10 * 1024 * 1024}
 #: last_seen_at is written at most this often (one UPDATE a minute, not one per request).
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -206,9 +209,10 @@ async def read_form(request: Request) -> dict[str, str]:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
         body = bytearray()
+        limit = LARGE_FORMS.get(request.url.path, MAX_FORM_BYTES)
         async for chunk in request.stream():
             body += chunk
-            if len(body) > MAX_FORM_BYTES:
+            if len(body) > limit:
                 raise UiRefusal(413, "the form is too large")
         fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     request.state.ui_form = fields
