@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 
 from benchmarks import (
+    backtest_speed,
     parse_validate,
     pipeline_e2e,
     replay_conformance,
@@ -21,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[], object]] = {
     "pipeline_e2e": pipeline_e2e.main,
     "validate_scaleout": validate_scaleout.main,
     "replay_conformance": lambda: replay_conformance.main([]),
+    "backtest_speed": lambda: backtest_speed.main([]),
 }
 
 

@@ -8,6 +8,7 @@ when one was decided), so the governance code reads what production reads.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 from risk.goldens import build_item
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.models import Assessment, AssessmentHit, InboxMessage, ItemRecord, ReviewTask
+from service.governance.versions import packaged_text
 
 NOW = datetime.now(UTC)
 
@@ -112,3 +114,22 @@ async def store(url: str, items: list[Stored]) -> dict[str, uuid.UUID]:
                 )  # fmt: skip
     await engine.dispose()
     return ids
+
+
+#: A rule the packaged ruleset lacks: every T-shirt (HS 6109) to DOCUMENTS_REQUIRED.
+TSHIRT_RULE = """  - id: TSHIRT_SHOWCASE
+    title: T-shirts, for a governance test
+    tags: [vague_description]
+    when: any(hs_in(l.hs_code, "6109") for l in item.lines)
+    score: 30
+    reason: "a T-shirt"
+    tests:
+      - {given: {}, expect: hit}
+      - {given: {lines: [{hs_code: "620342"}]}, expect: miss}
+"""
+
+
+def with_rules(version: str, *rules: str) -> str:
+    """The packaged ruleset as a new version, with `rules` first among its rules."""
+    text = re.sub(r'(?m)^version: ".*"$', f'version: "{version}"', packaged_text(), count=1)
+    return text.replace("\nrules:\n", "\nrules:\n" + "".join(rules), 1)

@@ -212,28 +212,8 @@ class AssessStage(Stage):
             if live.shadow is not None:
                 shadowed += live.shadow.assess_many(items, self.windows)
         now = datetime.now(UTC)
-        stored: list[dict[str, Any]] = [
-            {
-                "id": new_id(),
-                "item_row_id": ref.id,
-                "item_id": ref.item_id,
-                "ruleset": result.ruleset,
-                "ruleset_version": result.ruleset_version,
-                "score": result.score,
-                "action": result.action,
-                "security_action": result.security_action,
-                "hits": [
-                    {
-                        **hit.as_dict(),
-                        "action": hit.action,
-                        "title": hit.title,
-                        "tags": list(hit.tags),
-                    }
-                    for hit in result.hits
-                ],
-                "skipped": list(result.skipped),
-                "assessed_at": now,
-            }
+        stored = [
+            {**_decision_row(ref, result, now), "skipped": list(result.skipped)}
             for (ref, _, _), result in zip(batch, results, strict=True)
         ]
         for part in chunks(stored):
@@ -336,6 +316,25 @@ _HITS = cast(Table, AssessmentHit.__table__)
 _SHADOW = cast(Table, ShadowAssessment.__table__)
 
 
+def _decision_row(ref: ItemRef, result: Scored, at: datetime) -> dict[str, Any]:
+    """What an assessment row (or a shadow one) stores of a decision, with every hit."""
+    return {
+        "id": new_id(),
+        "item_row_id": ref.id,
+        "item_id": ref.item_id,
+        "ruleset": result.ruleset,
+        "ruleset_version": result.ruleset_version,
+        "score": result.score,
+        "action": result.action,
+        "security_action": result.security_action,
+        "hits": [
+            {**hit.as_dict(), "action": hit.action, "title": hit.title, "tags": list(hit.tags)}
+            for hit in result.hits
+        ],
+        "assessed_at": at,
+    }
+
+
 def _hit_rows(
     batch: list[_Scored], results: list[Scored], at: datetime, *, shadow: bool
 ) -> list[dict[str, Any]]:
@@ -363,22 +362,7 @@ async def _store_shadow(
 ) -> None:
     """The shadow's decisions, apart: nothing here reaches a topic, a queue or an operator."""
     rows = [
-        {
-            "id": new_id(),
-            "item_row_id": ref.id,
-            "item_id": ref.item_id,
-            "ruleset": result.ruleset,
-            "ruleset_version": result.ruleset_version,
-            "score": result.score,
-            "action": result.action,
-            "security_action": result.security_action,
-            "hits": [
-                {**hit.as_dict(), "action": hit.action, "tags": list(hit.tags)}
-                for hit in result.hits
-            ],
-            "assessed_at": at,
-        }
-        for (ref, _, _), result in zip(batch, results, strict=True)
+        _decision_row(ref, result, at) for (ref, _, _), result in zip(batch, results, strict=True)
     ]
     for part in chunks(rows):
         await session.execute(insert(_SHADOW), list(part))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -25,31 +24,19 @@ from service.accounts import create_user
 from service.api.app import create_app
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.models import ShadowAssessment
-from service.governance.versions import packaged_text
 from service.settings import Settings
 from tests.api_clients import serve
 from tests.browser.test_officer_ui import SCREENSHOTS, Watch, _chromium
-from tests.governance_data import rolex, store, tshirt
+from tests.governance_data import TSHIRT_RULE, rolex, store, tshirt, with_rules
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"
 HOSTILE_REASON = "<script>alert(1)</script> T-shirts this week"
-RULE = """  - id: TSHIRT_SHOWCASE
-    title: T-shirts
-    tags: [vague_description]
-    when: any(hs_in(l.hs_code, "6109") for l in item.lines)
-    score: 30
-    reason: "a T-shirt"
-    tests:
-      - {given: {}, expect: hit}
-      - {given: {lines: [{hs_code: "620342"}]}, expect: miss}
-"""
 
 
 def _candidate() -> str:
-    text = re.sub(r'(?m)^version: ".*"$', 'version: "2026.12.60"', packaged_text(), count=1)
-    return text.replace("\nrules:\n", "\nrules:\n" + RULE, 1)
+    return with_rules("2026.12.60", TSHIRT_RULE)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ keeps scoring with the previous version if a new one cannot be compiled.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import update
 from structlog.testing import capture_logs
 
@@ -17,24 +15,8 @@ from risk.goldens import build_item
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.models import RulesetStatus, StoredRuleset
 from service.governance.live import LiveRulesets
-from service.governance.versions import packaged_text
 from service.settings import Settings
-
-T_SHIRT_RULE = """  - id: TSHIRT_SHOWCASE
-    title: T-shirts
-    tags: [vague_description]
-    when: any(hs_in(l.hs_code, "6109") for l in item.lines)
-    score: 30
-    reason: "a T-shirt"
-    tests:
-      - {given: {}, expect: hit}
-      - {given: {lines: [{hs_code: "620342"}]}, expect: miss}
-"""
-
-
-def _text(version: str) -> str:
-    text = re.sub(r'(?m)^version: ".*"$', f'version: "{version}"', packaged_text(), count=1)
-    return text.replace("\nrules:\n", "\nrules:\n" + T_SHIRT_RULE, 1)
+from tests.governance_data import TSHIRT_RULE, with_rules
 
 
 async def test_the_worker_follows_the_database_whole_and_says_so(database_url: str) -> None:
@@ -49,7 +31,7 @@ async def test_the_worker_follows_the_database_whole_and_says_so(database_url: s
         assert [e["event"] for e in logs] == ["ruleset loaded"]
         async with sessions() as session, session.begin():
             new = StoredRuleset(
-                name="default", version="2026.12.77", text=_text("2026.12.77"),
+                name="default", version="2026.12.77", text=with_rules("2026.12.77", TSHIRT_RULE),
                 status=RulesetStatus.DRAFT, author="ann",
             )  # fmt: skip
             session.add(new)
@@ -80,7 +62,11 @@ async def test_the_worker_follows_the_database_whole_and_says_so(database_url: s
             await session.execute(
                 update(StoredRuleset)
                 .where(StoredRuleset.version == "2026.12.77")
-                .values(text=_text("2026.12.77").replace("hs_in(l.hs_code", "no_such_helper(l"))
+                .values(
+                    text=with_rules("2026.12.77", TSHIRT_RULE).replace(
+                        "hs_in(l.hs_code", "no_such_helper(l"
+                    )
+                )
             )
         live.current = first  # as if the worker had not loaded 2026.12.77 yet
         live.nudge()

@@ -8,7 +8,6 @@ figures that the tests compute by hand.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,32 +20,16 @@ from service.accounts import create_user, issue_token
 from service.api.app import create_app
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.models import AuditEntry
-from service.governance.versions import SEED_AUTHOR, packaged_text
+from service.governance.versions import SEED_AUTHOR
 from service.keys import create_keys
 from service.settings import Settings
-from tests.governance_data import Stored, rolex, store, tshirt
+from tests.governance_data import TSHIRT_RULE, Stored, rolex, store, tshirt, with_rules
 
 PASSWORD = "correct horse battery staple"
 
-#: A rule the default ruleset lacks: every T-shirt (HS 6109) to DOCUMENTS_REQUIRED.
-EXTRA_RULE = """
-  - id: TSHIRT_SHOWCASE
-    title: T-shirts, for a governance test
-    tags: [vague_description]
-    when: any(hs_in(l.hs_code, "6109") for l in item.lines)
-    score: 30
-    reason: "a T-shirt"
-    tests:
-      - given: {}
-        expect: hit
-      - given: {lines: [{hs_code: "620342"}]}
-        expect: miss
-"""
 
-
-def candidate(version: str = "2026.12.99", extra: str = EXTRA_RULE) -> str:
-    text = re.sub(r'(?m)^version: ".*"$', f'version: "{version}"', packaged_text(), count=1)
-    return text.replace("\nrules:\n", "\nrules:\n" + extra.lstrip("\n"), 1)
+def candidate(version: str = "2026.12.99", rule: str = TSHIRT_RULE) -> str:
+    return with_rules(version, rule)
 
 
 class Desk:
@@ -120,17 +103,19 @@ async def test_a_fresh_database_starts_with_the_packaged_version_active(desk: De
 async def test_only_a_supervisor_uploads_and_what_is_stored_loads_and_passes(desk: Desk) -> None:
     assert (await desk.upload("olga", candidate())).status_code == 403
     assert (await desk.upload("CNA", candidate())).status_code in (401, 403)
-    broken = candidate(extra=EXTRA_RULE.replace('hs_in(l.hs_code, "6109")', "item.no_such_field"))
+    broken = candidate(rule=TSHIRT_RULE.replace('hs_in(l.hs_code, "6109")', "item.no_such_field"))
     refused = await desk.upload("ann", broken)
     assert refused.status_code == 422, refused.text
     (finding,) = [f for f in refused.json()["findings"] if f["rule"] == "TSHIRT_SHOWCASE"]
     assert finding["line"] is not None and finding["column"] is not None
     assert "no_such_field" in finding["message"]
-    failing = candidate(extra=EXTRA_RULE.replace("expect: miss", "expect: hit"))
+    failing = candidate(rule=TSHIRT_RULE.replace('"620342"', '"610990"'))
     refused = await desk.upload("ann", failing)
     assert refused.status_code == 422
     assert any(
-        f["rule"] == "TSHIRT_SHOWCASE" and "golden test" in f["message"] and f["line"]
+        f["rule"] == "TSHIRT_SHOWCASE"
+        and "golden test 'case 2 (miss)'" in f["message"]
+        and f["line"]
         for f in refused.json()["findings"]
     ), refused.json()
     assert len((await desk.get("ann", "/v1/rulesets")).json()) == 1  # nothing stored

@@ -12,7 +12,6 @@ review queue or the operator.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,29 +32,13 @@ from service.db.models import (
     ShadowAssessment,
     StageHeartbeat,
 )
-from service.governance.versions import packaged_text
 from tests.builders import item, itmatt, piece
 from tests.e2e.pipeline import Pipeline, supervised_pipeline
+from tests.governance_data import TSHIRT_RULE, with_rules
 
 PASSWORD = "correct horse battery staple"
 
 
-def _version(text: str, version: str, rule: str) -> str:
-    text = re.sub(r'(?m)^version: ".*"$', f'version: "{version}"', text, count=1)
-    return text.replace("\nrules:\n", "\nrules:\n" + rule, 1)
-
-
-#: Every T-shirt (HS 6109) to DOCUMENTS_REQUIRED: the change a supervisor activates.
-TSHIRT_RULE = """  - id: TSHIRT_SHOWCASE
-    title: T-shirts, for a governance test
-    tags: [vague_description]
-    when: any(hs_in(l.hs_code, "6109") for l in item.lines)
-    score: 30
-    reason: "a T-shirt"
-    tests:
-      - {given: {}, expect: hit}
-      - {given: {lines: [{hs_code: "620342"}]}, expect: miss}
-"""
 #: Every handbag (HS 4202) held: the shadow candidate, which must change nothing live.
 HANDBAG_RULE = """  - id: HANDBAG_SHADOW
     title: Handbags, for a shadow test
@@ -190,7 +173,7 @@ async def test_activation_reaches_the_running_worker_and_shadow_reaches_nobody(
     # ann writes the change, ben approves it after a backtest and activates it.
     draft = await _call(
         pipeline, tokens["ann"], "POST", "/v1/rulesets",
-        {"yaml": _version(packaged_text(), "2026.12.90", TSHIRT_RULE), "reason": "T-shirts"},
+        {"yaml": with_rules("2026.12.90", TSHIRT_RULE), "reason": "T-shirts"},
     )  # fmt: skip
     await _backtest(pipeline, tokens["ann"], draft["id"])
     await _call(pipeline, tokens["ben"], "POST", f"/v1/rulesets/{draft['id']}/approve", {})
@@ -222,7 +205,7 @@ async def test_activation_reaches_the_running_worker_and_shadow_reaches_nobody(
     # A shadow candidate that would hold every handbag.
     shadow = await _call(
         pipeline, tokens["ann"], "POST", "/v1/rulesets",
-        {"yaml": _version(packaged_text(), "2026.12.91", HANDBAG_RULE), "reason": "bags"},
+        {"yaml": with_rules("2026.12.91", HANDBAG_RULE), "reason": "bags"},
     )  # fmt: skip
     await _call(pipeline, tokens["ben"], "POST", f"/v1/rulesets/{shadow['id']}/shadow")
     await _scoring_with(pipeline, "default 2026.12.90; shadow default 2026.12.91")
