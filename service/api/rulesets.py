@@ -6,7 +6,6 @@ author of a version never approves or activates it (service.governance).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -23,7 +22,7 @@ from service.db.base import aware
 from service.db.models import Backtest, StoredRuleset
 from service.errors import NotFound
 from service.governance import backtest, shadow, stats, versions
-from service.governance.live import announce
+from service.governance.live import announce_live
 
 router = APIRouter(prefix="/v1", tags=["rules"])
 
@@ -33,8 +32,6 @@ Days = Annotated[float, Query(gt=0, le=3660, description="the period: this many 
 
 READ = refusals(403, *KEYED)
 CHANGE = refusals(403, 404, 409, 422, *KEYED)
-#: Backtest jobs running in this process (a reference keeps each task alive).
-_JOBS: set[asyncio.Task[None]] = set()
 
 
 class RulesetIn(BaseModel):
@@ -158,9 +155,7 @@ async def upload_ruleset(body: RulesetIn, caller: SupervisorDep, session: Sessio
 @router.delete("/rulesets/shadow", response_model=RulesetOut, responses=CHANGE)
 async def stop_shadow(caller: SupervisorDep, session: SessionDep, rt: RuntimeDep) -> RulesetOut:
     row = await versions.stop_shadow(session, caller.username)
-    active, _ = await versions.live(session)
-    await session.commit()
-    await announce(rt.settings, rt.producer, versions.label(active), None)
+    await announce_live(session, rt.settings, rt.producer)
     return RulesetOut.of(row)
 
 
@@ -217,12 +212,7 @@ async def activate_ruleset(
     """Make an approved version (or an earlier active one: a rollback) the active one.
     Running assess workers switch at their next batch; never by the version's author."""
     row, _previous = await versions.activate(session, ruleset_id, caller.username, body.reason)
-    _active, running_shadow = await versions.live(session)
-    await session.commit()
-    sent = await announce(
-        rt.settings, rt.producer, versions.label(row),
-        versions.label(running_shadow) if running_shadow else None,
-    )  # fmt: skip
+    sent = await announce_live(session, rt.settings, rt.producer)
     if rt.producer is not None and not sent:  # the workers' poll still finds it
         async with rt.sessions() as later, later.begin():
             audit(later, caller.username, "ruleset.announce.failed", versions.label(row))
@@ -236,9 +226,7 @@ async def start_shadow(
     """Run this version beside the active one on live traffic; its results are stored
     apart and never reach an operator, the queue or `aed.responses`."""
     row = await versions.start_shadow(session, ruleset_id, caller.username)
-    active, _ = await versions.live(session)
-    await session.commit()
-    await announce(rt.settings, rt.producer, versions.label(active), versions.label(row))
+    await announce_live(session, rt.settings, rt.producer)
     return RulesetOut.of(row)
 
 
@@ -259,9 +247,7 @@ async def start_backtest(
     audit(session, caller.username, "ruleset.backtest", versions.label(row), job=str(job.id))
     out = BacktestOut.of(job)
     await session.commit()
-    task = asyncio.create_task(backtest.run_job(rt.sessions, job.id))
-    _JOBS.add(task)
-    task.add_done_callback(_JOBS.discard)
+    backtest.start_job(rt.sessions, job.id)
     return out
 
 

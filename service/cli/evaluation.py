@@ -117,7 +117,7 @@ def _detected_classes(assessment: Assessment, first_band: int) -> tuple[str, ...
     return tuple(sorted(tag for tag in scores if tag in decisive or scores[tag] >= first_band))
 
 
-def _labels(root: Path) -> dict[tuple[str, str], dict[str, Any]]:
+def read_labels(root: Path) -> dict[tuple[str, str], dict[str, Any]]:
     labels: dict[tuple[str, str], dict[str, Any]] = {}
     path = root / "labels.jsonl"
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -133,7 +133,7 @@ def _labels(root: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def evaluate_directory(root: Path, ruleset: Ruleset) -> Evaluation:
-    labels = _labels(root)
+    labels = read_labels(root)
     engine = Engine(ruleset)
     state = InMemoryState(learn=False)  # as the assess stage scores (service.stages.windows)
     result = Evaluation()

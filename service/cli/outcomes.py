@@ -12,7 +12,6 @@ rule statistics then have outcomes to count.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from service.cli.evaluation import read_labels
 from service.cli.failures import CliFailure
 
 #: Classes whose goods are taken off the stream.
@@ -40,16 +40,10 @@ class Recorded:
 
 
 def _labels(directory: Path) -> dict[str, dict[str, Any]]:
-    labels: dict[str, dict[str, Any]] = {}
-    path = directory / "labels.jsonl"
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            label = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CliFailure(f"{path} line {number}: not JSON ({exc.msg})") from None
-        if isinstance(label, dict) and label.get("item_id"):
-            labels[str(label["item_id"]).strip().upper()] = label
-    return labels
+    """Labels by item id, as the API keys items (trimmed, upper case)."""
+    return {
+        item_id.strip().upper(): label for (_, item_id), label in read_labels(directory).items()
+    }
 
 
 def _decision(label: dict[str, Any], value_eur: Decimal) -> dict[str, Any]:

@@ -352,6 +352,17 @@ async def run_job(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID)
             )
 
 
+#: Jobs running in this process (a reference keeps each task alive until it ends).
+_RUNNING: set[asyncio.Task[None]] = set()
+
+
+def start_job(sessions: async_sessionmaker[AsyncSession], job_id: uuid.UUID) -> None:
+    """Run a committed, queued job in the background of this process."""
+    task = asyncio.create_task(run_job(sessions, job_id))
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+
+
 async def fail_interrupted(sessions: async_sessionmaker[AsyncSession]) -> int:
     """Jobs left QUEUED or RUNNING by a process that stopped: FAILED, saying so."""
     async with sessions() as session, session.begin():

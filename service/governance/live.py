@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from risk import Engine, Ruleset, RulesetError, compile_ruleset, load_ruleset
 from service.db.models import RulesetStatus, StoredRuleset
-from service.governance.versions import ensure_seed
+from service.governance.versions import ensure_seed, label, live
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -203,6 +203,17 @@ async def announce(
         log.warning("ruleset change not announced; workers poll", error=repr(error)[:200])
         return False
     return True
+
+
+async def announce_live(
+    session: AsyncSession, settings: Settings, producer: AIOKafkaProducer | None
+) -> bool:
+    """Commit the change in `session`, then announce the active and shadow versions."""
+    active, running = await live(session)
+    await session.commit()  # the workers look in the database: it must be there first
+    return await announce(
+        settings, producer, label(active), label(running) if running is not None else None
+    )
 
 
 async def _live_rows(session: AsyncSession) -> list[StoredRuleset]:

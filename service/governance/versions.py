@@ -108,26 +108,25 @@ async def ensure_seed(session: AsyncSession) -> None:
     if await session.scalar(select(StoredRuleset.id).limit(1)) is not None:
         return
     text = packaged_text()
-    ruleset, golden = checked(text)
     now = datetime.now(UTC)
-    row = StoredRuleset(
-        name=ruleset.name,
-        version=ruleset.version,
-        text=text,
-        sha256=digest(text),
-        status=RulesetStatus.ACTIVE,
-        author=SEED_AUTHOR,
-        reason="the packaged default ruleset: the seed version of a fresh database",
-        golden=golden,
-        approved_by=SEED_AUTHOR,
-        approved_at=now,
-        activated_by=SEED_AUTHOR,
-        activated_at=now,
-        created_at=now,
-    )
+    row = _stored(
+        text, *checked(text), SEED_AUTHOR,
+        "the packaged default ruleset: the seed version of a fresh database",
+        status=RulesetStatus.ACTIVE, approved_by=SEED_AUTHOR, approved_at=now,
+        activated_by=SEED_AUTHOR, activated_at=now,
+    )  # fmt: skip
     session.add(row)
     await session.flush()
     audit(session, SEED_AUTHOR, "ruleset.seed", label(row), id=str(row.id))
+
+
+def _stored(
+    text: str, ruleset: Ruleset, golden: dict[str, int], author: str, reason: str, **state: Any
+) -> StoredRuleset:
+    return StoredRuleset(
+        name=ruleset.name, version=ruleset.version, text=text, sha256=digest(text),
+        author=author, reason=reason, golden=golden, created_at=datetime.now(UTC), **state,
+    )  # fmt: skip
 
 
 async def get(session: AsyncSession, ruleset_id: uuid.UUID) -> StoredRuleset:
@@ -186,17 +185,7 @@ async def upload(session: AsyncSession, text: str, author: str, reason: str) -> 
             + (" with the same text" if same else "; give the changed ruleset a new version"),
             "RULESET_VERSION_EXISTS",
         )
-    row = StoredRuleset(
-        name=ruleset.name,
-        version=ruleset.version,
-        text=text,
-        sha256=digest(text),
-        status=RulesetStatus.DRAFT,
-        author=author,
-        reason=reason,
-        golden=golden,
-        created_at=datetime.now(UTC),
-    )
+    row = _stored(text, ruleset, golden, author, reason, status=RulesetStatus.DRAFT)
     session.add(row)
     await session.flush()
     audit(

@@ -7,7 +7,6 @@ read. The pages are thin views over service.governance, as the JSON API is.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,14 +20,12 @@ from service.api.deps import RuntimeDep, SessionDep
 from service.db.models import Backtest, Role
 from service.errors import AedexError
 from service.governance import backtest, shadow, stats, versions
-from service.governance.live import announce
+from service.governance.live import announce_live
 from service.ui.charts import bar_chart
 from service.ui.routes import render
 from service.ui.sessions import UiCsrfDep, UiRefusal, UiStaff, UiStaffDep, read_form
 
 router = APIRouter(prefix="/ui/rules", include_in_schema=False)
-#: Backtest jobs started from the UI (a reference keeps each task alive).
-_JOBS: set[asyncio.Task[None]] = set()
 
 
 def _days(request: Request, default: float) -> float:
@@ -172,12 +169,7 @@ async def stop_shadow(
 
 
 async def _announce(session: SessionDep, rt: RuntimeDep) -> None:
-    active, running = await versions.live(session)
-    await session.commit()  # the workers look in the database: it must be there first
-    await announce(
-        rt.settings, rt.producer, versions.label(active),
-        versions.label(running) if running else None,
-    )  # fmt: skip
+    await announce_live(session, rt.settings, rt.producer)
 
 
 @router.post("/{ruleset_id}/backtest")
@@ -194,9 +186,7 @@ async def start_backtest(
     job = await backtest.queue_job(session, row, days, ui.staff.username)
     audit(session, ui.staff.username, "ruleset.backtest", versions.label(row), job=str(job.id))
     await session.commit()
-    task = asyncio.create_task(backtest.run_job(rt.sessions, job.id))
-    _JOBS.add(task)
-    task.add_done_callback(_JOBS.discard)
+    backtest.start_job(rt.sessions, job.id)
     return RedirectResponse(f"/ui/rules/backtests/{job.id}", status_code=303)
 
 
