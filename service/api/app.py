@@ -24,7 +24,6 @@ from service.db.engine import create_engine, create_sessionmaker
 from service.db.outage import is_outage
 from service.errors import AedexError
 from service.governance.backtest import fail_interrupted
-from service.governance.versions import ensure_seed
 from service.lag import LagProbe
 from service.metrics import Metrics
 from service.settings import Settings
@@ -37,15 +36,14 @@ UNAVAILABLE_RETRY_AFTER_S = 5
 
 
 async def _governance_start(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Seed a fresh database's active ruleset; end backtests a stopped process left."""
+    """End the backtests a stopped process left. (A fresh database is seeded with its
+    ruleset by the first route or worker that needs one, not here: start-up stays fast.)"""
     try:
-        async with sessions() as session, session.begin():
-            await ensure_seed(session)
         interrupted = await fail_interrupted(sessions)
         if interrupted:
             log.warning("backtests interrupted by a restart", jobs=interrupted)
     except DBAPIError as error:  # not migrated yet, or down: the routes say so when asked
-        log.warning("ruleset seed skipped", error=repr(error)[:200])
+        log.warning("backtest clean-up skipped", error=repr(error)[:200])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -31,7 +31,7 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Days = Annotated[float, Query(gt=0, le=3660, description="the period: this many days back")]
 
 READ = refusals(403, *KEYED)
-CHANGE = refusals(403, 404, 409, 422, *KEYED)
+CHANGE = refusals(400, 403, 404, 409, 422, *KEYED)
 
 
 class RulesetIn(BaseModel):

@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -99,6 +100,12 @@ def packaged_text() -> str:
     return resources.files("risk").joinpath("rules/default.yaml").read_text("utf-8")
 
 
+@cache
+def _packaged_checked() -> tuple[Ruleset, dict[str, int]]:
+    """The packaged ruleset, compiled and golden-tested once per process (it never changes)."""
+    return checked(packaged_text())
+
+
 def label(row: StoredRuleset) -> str:
     return f"{row.name} {row.version}"
 
@@ -110,7 +117,7 @@ async def ensure_seed(session: AsyncSession) -> None:
     text = packaged_text()
     now = datetime.now(UTC)
     row = _stored(
-        text, *checked(text), SEED_AUTHOR,
+        text, *_packaged_checked(), SEED_AUTHOR,
         "the packaged default ruleset: the seed version of a fresh database",
         status=RulesetStatus.ACTIVE, approved_by=SEED_AUTHOR, approved_at=now,
         activated_by=SEED_AUTHOR, activated_at=now,

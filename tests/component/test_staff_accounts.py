@@ -188,6 +188,7 @@ async def test_demo_staff_get_fresh_working_logins_on_every_run(sqlite_migrated_
         assert not password_matches(users[name].password_hash, first[name])
 
 
+SOME_ID = "5f0c1e2a-8d3b-4c6e-9a7f-1b2c3d4e5f61"
 DECISION = {"decision": "RELEASE", "outcome": {"infringement": False}, "note": "", "version": 1}
 #: Every officers' route: (method, path, body, lowest role admitted).
 STAFF_ROUTES = [
@@ -201,6 +202,19 @@ STAFF_ROUTES = [
     ("POST", "/v1/review/group-decision",
      {**{k: v for k, v in DECISION.items() if k != "version"},
       "items": [{"item_id": "RR000000001CN", "version": 1}]}, "officer"),
+    ("GET", "/v1/rulesets", None, "officer"),
+    ("POST", "/v1/rulesets", {"yaml": "ruleset: x", "reason": "a test"}, "supervisor"),
+    ("GET", f"/v1/rulesets/{SOME_ID}", None, "officer"),
+    ("GET", f"/v1/rulesets/{SOME_ID}/diff", None, "officer"),
+    ("POST", f"/v1/rulesets/{SOME_ID}/approve", {"note": ""}, "supervisor"),
+    ("POST", f"/v1/rulesets/{SOME_ID}/activate", {"reason": "go"}, "supervisor"),
+    ("POST", f"/v1/rulesets/{SOME_ID}/shadow", None, "supervisor"),
+    ("DELETE", "/v1/rulesets/shadow", None, "supervisor"),
+    ("GET", "/v1/rulesets/shadow/comparison", None, "officer"),
+    ("POST", f"/v1/rulesets/{SOME_ID}/backtest", {"since_days": 1}, "supervisor"),
+    ("GET", "/v1/backtests", None, "officer"),
+    ("GET", f"/v1/backtests/{SOME_ID}", None, "officer"),
+    ("GET", "/v1/rules/stats", None, "officer"),
 ]  # fmt: skip
 
 
@@ -210,12 +224,18 @@ def test_every_officers_route_is_in_the_role_table() -> None:
         path
         for path in app.openapi()["paths"]
         if path == "/v1/me"
-        or path.startswith(("/v1/audit", "/v1/review"))
+        or path.startswith(
+            ("/v1/audit", "/v1/review", "/v1/rulesets", "/v1/rules/", "/v1/backtests")
+        )
         or path.endswith(("/decision", "/amendment"))
     }
     tabled = {path.replace(path.split("/")[4], "{task_id}") if "/tasks/" in path else path
               for _, path, _, _ in STAFF_ROUTES}  # fmt: skip
     tabled = {p.replace("RR000000001CN", "{item_id}") for p in tabled}
+    tabled = {
+        p.replace(SOME_ID, "{job_id}" if p.startswith("/v1/backtests") else "{ruleset_id}")
+        for p in tabled
+    }
     assert staff_paths == tabled
 
 
