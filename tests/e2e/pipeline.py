@@ -252,8 +252,10 @@ async def supervised_pipeline(
         await engine.dispose()
 
 
-async def start_pipeline(database_url: str, bootstrap: str) -> AsyncIterator[Pipeline]:
-    settings = pipeline_settings(database_url, bootstrap)
+async def start_pipeline(
+    database_url: str, bootstrap: str, **overrides: object
+) -> AsyncIterator[Pipeline]:
+    settings = pipeline_settings(database_url, bootstrap, **overrides)
     await ensure_topics(settings, bootstrap)
     engine = create_engine(database_url)
     sessions = create_sessionmaker(engine)

@@ -449,7 +449,16 @@ def harness(
     shutil.copyfile(_sqlite_template, path)
     with (
         LoopThread() as loop,
-        loop.enter(start_pipeline(f"sqlite+aiosqlite:///{path}", kafka_bootstrap)) as pipeline,
+        loop.enter(
+            start_pipeline(
+                f"sqlite+aiosqlite:///{path}",
+                kafka_bootstrap,
+                # The machine sends as fast as it can; the rate limit is tested elsewhere
+                # (tests/component/test_api_hostile.py) and must not decide this test's steps.
+                rate_limit_per_s=100_000,
+                rate_limit_burst=100_000,
+            )
+        ) as pipeline,
     ):
         yield Harness(loop, pipeline)
 
