@@ -288,7 +288,8 @@ def print_backtest(console: Console, result: dict[str, Any]) -> None:
             f"queue {band}", str(old["queue"].get(band, 0)), str(new["queue"].get(band, 0))
         )
     console.print(table)
-    console.print(f"{result['changed']} items would change action; the first of them:")
+    listed = " (the first 20 below)" if result["changed"] > 20 else ""
+    console.print(f"{result['changed']} items would change action{listed}")
     for change in result["changed_items"][:20]:
         reasons = "; ".join(change["candidate_reasons"] or change["baseline_reasons"])[:150]
         console.print(
