@@ -3,6 +3,8 @@
 Each item a shadow version scored is compared with the active version's
 decision for the same item: items flagged by each, by both, per band, the
 items whose action would change (with both sets of reasons) and hits per rule.
+Counts are aggregated by the database and at most `MAX_CHANGED` items are
+listed, so a long period costs the API no more memory than a short one.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Assessment, ShadowAssessment
+from service.db.models import Assessment, AssessmentHit, ShadowAssessment
 
 MAX_CHANGED = 200
+_S, _A = ShadowAssessment, Assessment
+_NONE = "-"
 
 
 def _flagged(action: str, security: str | None) -> bool:
@@ -27,82 +31,124 @@ def _reasons(hits: list[Any]) -> list[str]:
     return [f"{hit.get('rule')}: {hit.get('reason')}" for hit in hits or []]
 
 
+def _in_period(since: datetime, until: datetime) -> Any:
+    return and_(_S.assessed_at >= since, _S.assessed_at < until)
+
+
 async def compare_shadow(
     session: AsyncSession, since: datetime, until: datetime
 ) -> list[dict[str, Any]]:
     """One comparison per shadow version that scored items in the period."""
-    rows = await session.execute(
+    period = _in_period(since, until)
+    grouped = await session.execute(
         select(
-            ShadowAssessment.ruleset,
-            ShadowAssessment.ruleset_version,
-            ShadowAssessment.item_id,
-            ShadowAssessment.action,
-            ShadowAssessment.security_action,
-            ShadowAssessment.hits,
-            Assessment.ruleset,
-            Assessment.ruleset_version,
-            Assessment.action,
-            Assessment.security_action,
-            Assessment.hits,
-        )
-        .join(Assessment, Assessment.item_row_id == ShadowAssessment.item_row_id)
-        .where(ShadowAssessment.assessed_at >= since, ShadowAssessment.assessed_at < until)
-        .order_by(ShadowAssessment.assessed_at)
+            _S.ruleset,
+            _S.ruleset_version,
+            _A.ruleset,
+            _A.ruleset_version,
+            _A.action,
+            _A.security_action,
+            _S.action,
+            _S.security_action,
+            func.count(),
+        )  # fmt: skip
+        .join(_A, _A.item_row_id == _S.item_row_id)
+        .where(period)
+        .group_by(
+            _S.ruleset,
+            _S.ruleset_version,
+            _A.ruleset,
+            _A.ruleset_version,
+            _A.action,
+            _A.security_action,
+            _S.action,
+            _S.security_action,
+        )  # fmt: skip
     )
     by_version: dict[tuple[str, str], dict[str, Any]] = {}
-    for (
-        name, version, item_id, action, security, hits,
-        active_name, active_version, active_action, active_security, active_hits,
-    ) in rows:  # fmt: skip
+    for name, version, a_name, a_version, a_action, a_sec, s_action, s_sec, n in grouped:
         found = by_version.setdefault(
             (name, version),
             {
-                "shadow": f"{name} {version}",
-                "active": set(),
-                "items": 0,
-                "flagged_shadow": 0,
-                "flagged_active": 0,
-                "flagged_both": 0,
-                "bands": Counter(),
-                "hits_shadow": Counter(),
-                "hits_active": Counter(),
-                "changed": 0,
-                "changed_items": [],
+                "shadow": f"{name} {version}", "active": set(), "items": 0,
+                "flagged_shadow": 0, "flagged_active": 0, "flagged_both": 0,
+                "bands": Counter(), "changed": 0,
             },
-        )
-        found["active"].add(f"{active_name} {active_version}")
-        found["items"] += 1
-        mine = _flagged(action, security)
-        theirs = _flagged(active_action, active_security)
-        found["flagged_shadow"] += mine
-        found["flagged_active"] += theirs
-        found["flagged_both"] += mine and theirs
-        band_active = active_security or active_action
-        band_shadow = security or action
-        found["bands"][f"{band_active} -> {band_shadow}"] += 1
-        found["hits_shadow"].update(hit.get("rule") for hit in hits or [])
-        found["hits_active"].update(hit.get("rule") for hit in active_hits or [])
-        if (action, security) != (active_action, active_security):
-            found["changed"] += 1
-            if len(found["changed_items"]) < MAX_CHANGED:
-                found["changed_items"].append(
-                    {
-                        "item_id": item_id,
-                        "active": band_active,
-                        "shadow": band_shadow,
-                        "active_reasons": _reasons(active_hits),
-                        "shadow_reasons": _reasons(hits),
-                    }
-                )
+        )  # fmt: skip
+        count = int(n)
+        mine, theirs = _flagged(s_action, s_sec), _flagged(a_action, a_sec)
+        found["active"].add(f"{a_name} {a_version}")
+        found["items"] += count
+        found["flagged_shadow"] += count * mine
+        found["flagged_active"] += count * theirs
+        found["flagged_both"] += count * (mine and theirs)
+        found["bands"][f"{a_sec or a_action} -> {s_sec or s_action}"] += count
+        if (s_action, s_sec) != (a_action, a_sec):
+            found["changed"] += count
     out = []
-    for found in by_version.values():
+    for (name, version), found in by_version.items():
         found["active"] = sorted(found["active"])
         found["bands"] = dict(sorted(found["bands"].items()))
-        rules = sorted(set(found["hits_shadow"]) | set(found["hits_active"]))
-        found["hits_per_rule"] = [
-            {"rule": r, "active": found["hits_active"][r], "shadow": found["hits_shadow"][r]}
-            for r in rules
-        ]
-        del found["hits_shadow"], found["hits_active"]
+        found["hits_per_rule"] = await _hits_per_rule(session, period, version)
+        found["changed_items"] = await _changed(session, period, name, version)
         out.append(found)
     return out
+
+
+async def _hits_per_rule(session: AsyncSession, period: Any, version: str) -> list[dict[str, Any]]:
+    """Hits of the shadow version and of the active one, on the items the shadow scored."""
+    rows = await session.execute(
+        select(AssessmentHit.rule, AssessmentHit.shadow, func.count())
+        .join(_S, _S.item_row_id == AssessmentHit.item_row_id)
+        .where(
+            period,
+            _S.ruleset_version == version,
+            or_(AssessmentHit.shadow.is_(False), AssessmentHit.ruleset_version == version),
+        )
+        .group_by(AssessmentHit.rule, AssessmentHit.shadow)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for rule, shadow, n in rows:
+        counts.setdefault(rule, {"active": 0, "shadow": 0})["shadow" if shadow else "active"] = int(
+            n
+        )
+    return [{"rule": rule, **counts[rule]} for rule in sorted(counts)]
+
+
+async def _changed(
+    session: AsyncSession, period: Any, name: str, version: str
+) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(
+            _S.item_id,
+            _A.action,
+            _A.security_action,
+            _A.hits,
+            _S.action,
+            _S.security_action,
+            _S.hits,
+        )
+        .join(_A, _A.item_row_id == _S.item_row_id)
+        .where(
+            period,
+            _S.ruleset == name,
+            _S.ruleset_version == version,
+            or_(
+                _S.action != _A.action,
+                func.coalesce(_S.security_action, _NONE)
+                != func.coalesce(_A.security_action, _NONE),
+            ),
+        )
+        .order_by(_S.assessed_at)
+        .limit(MAX_CHANGED)
+    )
+    return [
+        {
+            "item_id": item_id,
+            "active": a_sec or a_action,
+            "shadow": s_sec or s_action,
+            "active_reasons": _reasons(a_hits),
+            "shadow_reasons": _reasons(s_hits),
+        }
+        for item_id, a_action, a_sec, a_hits, s_action, s_sec, s_hits in rows
+    ]

@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from service.accounts import create_user
 from service.api.app import create_app
 from service.db.engine import create_engine, create_sessionmaker
-from service.db.models import ShadowAssessment
+from service.db.models import AssessmentHit, ShadowAssessment
 from service.settings import Settings
 from tests.api_clients import serve
 from tests.browser.test_officer_ui import SCREENSHOTS, Watch, _chromium
@@ -67,6 +67,13 @@ def served(sqlite_migrated_url: str) -> Iterator[str]:
                         ruleset="default", ruleset_version="2026.12.61", score=80, action="HOLD",
                         security_action=None, assessed_at=datetime.now(UTC),
                         hits=[{"rule": "TSHIRT_HOLD", "score": 80, "reason": "a T-shirt"}],
+                    )
+                )  # fmt: skip
+                session.add(
+                    AssessmentHit(
+                        item_row_id=ids[item_id], item_id=item_id, ruleset="default",
+                        ruleset_version="2026.12.61", rule="TSHIRT_HOLD", axis="FISCAL",
+                        score=80, action=None, shadow=True, assessed_at=datetime.now(UTC),
                     )
                 )  # fmt: skip
         await engine.dispose()
@@ -168,7 +175,8 @@ async def test_upload_backtest_four_eyes_activate_and_the_charts(
     await ben.goto(f"{base}/ui/rules/shadow?days=7")
     shadow = await ben.inner_text("main")
     assert "default 2026.12.61" in shadow and "TS000000004CN" in shadow
-    assert "RELEASE → HOLD" in shadow or "RELEASE -> HOLD" in shadow
+    assert "RELEASE -> HOLD" in shadow
+    assert "TSHIRT_HOLD" in await ben.locator("svg.chart").inner_html()
     await ben.screenshot(path=str(SCREENSHOTS / "shadow.png"), full_page=True)
     for watch in (ann_watch, ben_watch):
         assert watch.dialogs == [] and watch.strays == [], (watch.dialogs, watch.strays)

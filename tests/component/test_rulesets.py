@@ -19,7 +19,7 @@ from sqlalchemy import select
 from service.accounts import create_user, issue_token
 from service.api.app import create_app
 from service.db.engine import create_engine, create_sessionmaker
-from service.db.models import AuditEntry
+from service.db.models import AssessmentHit, AuditEntry, ShadowAssessment
 from service.governance.versions import SEED_AUTHOR
 from service.keys import create_keys
 from service.settings import Settings
@@ -233,3 +233,56 @@ async def test_rule_statistics_match_counts_computed_by_hand(desk: Desk) -> None
     bands = {row["band"]: row for row in stats["bands"]}
     assert (bands["INSPECT"]["items"], bands["INSPECT"]["confirmed"]) == (3, 2)
     assert bands["RELEASE"]["items"] == 2 and bands["RELEASE"]["reviewed"] == 1
+
+
+async def test_the_shadow_comparison_counts_as_computed_by_hand(desk: Desk) -> None:
+    ids = await store(
+        desk.url,
+        [
+            rolex(1, None, hits=("A",), action="INSPECT"),
+            rolex(2, None, hits=("A",), action="INSPECT"),
+            tshirt(3, None),
+            tshirt(4, None),
+        ],
+    )
+    shadow = {"RX000000001CN": "INSPECT", "RX000000002CN": "RELEASE",
+              "TS000000003CN": "HOLD", "TS000000004CN": "RELEASE"}  # fmt: skip
+    engine = create_engine(desk.url)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        for item_id, action in shadow.items():
+            hits = [{"rule": "X", "score": 80, "reason": "x"}] if action == "HOLD" else []
+            session.add(
+                ShadowAssessment(
+                    item_row_id=ids[item_id], item_id=item_id, ruleset="default",
+                    ruleset_version="2026.12.70", score=80 if hits else 0, action=action,
+                    security_action=None, hits=hits,
+                )
+            )  # fmt: skip
+            if hits:
+                session.add(
+                    AssessmentHit(
+                        item_row_id=ids[item_id], item_id=item_id, ruleset="default",
+                        ruleset_version="2026.12.70", rule="X", axis="FISCAL", score=80,
+                        action=None, shadow=True,
+                    )
+                )  # fmt: skip
+    await engine.dispose()
+    answer = await desk.get("olga", "/v1/rulesets/shadow/comparison", since_days=1)
+    assert answer.status_code == 200, answer.text
+    (versus,) = answer.json()
+    assert versus["shadow"] == "default 2026.12.70" and versus["active"] == ["default 2026.12.2"]
+    assert (versus["items"], versus["flagged_active"], versus["flagged_shadow"]) == (4, 2, 2)
+    assert (versus["flagged_both"], versus["changed"]) == (1, 2)
+    assert versus["bands"] == {
+        "INSPECT -> INSPECT": 1, "INSPECT -> RELEASE": 1,
+        "RELEASE -> HOLD": 1, "RELEASE -> RELEASE": 1,
+    }  # fmt: skip
+    assert versus["hits_per_rule"] == [
+        {"rule": "A", "active": 2, "shadow": 0},
+        {"rule": "X", "active": 0, "shadow": 1},
+    ]
+    changed = {c["item_id"]: (c["active"], c["shadow"]) for c in versus["changed_items"]}
+    assert changed == {
+        "RX000000002CN": ("INSPECT", "RELEASE"),
+        "TS000000003CN": ("RELEASE", "HOLD"),
+    }
