@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.generator import generate, itmatt_only
 from service.db.engine import create_engine, create_sessionmaker
 from service.db.migrate import upgrade
+from service.governance.versions import ensure_seed
 from service.settings import Settings
 from service.stages.assess import AssessStage
 from service.stages.respond import RespondStage
@@ -106,6 +107,13 @@ async def profile(items: int, batch: int, profiled: str | None, url: str) -> lis
         (AssessStage(settings), batch),
         (RespondStage(settings), batch),
     ]
+    # What a running system has before the first item: a seeded database, and an assess
+    # worker that has loaded its ruleset (once per worker, not per item).
+    async with sessions() as session, session.begin():
+        await ensure_seed(session)
+        for stage, _ in stages:
+            if isinstance(stage, AssessStage):
+                await stage.rulesets.refresh(session)
     costs: list[StageCost] = []
     records = messages
     try:
