@@ -7,7 +7,7 @@ author of a version never approves or activates it (service.governance).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -122,11 +122,6 @@ def _iso(at: datetime | None) -> str | None:
     return aware(at).isoformat() if at is not None else None
 
 
-def _period(days: float) -> tuple[datetime, datetime]:
-    until = datetime.now(UTC) + timedelta(seconds=1)
-    return until - timedelta(days=days), until
-
-
 async def _counts(session: SessionDep) -> dict[uuid.UUID, int]:
     rows = await session.execute(
         select(Backtest.ruleset_id, func.count())
@@ -164,7 +159,7 @@ async def shadow_comparison(
     _caller: OfficerDep, session: SessionDep, since_days: Days = 7
 ) -> list[dict[str, Any]]:
     """Each shadow version against the active one on the same items of the period."""
-    since, until = _period(since_days)
+    since, until = backtest.period(since_days)
     return await shadow.compare_shadow(session, since, until)
 
 
@@ -280,5 +275,5 @@ async def rule_statistics(
 ) -> dict[str, Any]:
     """Per rule and version: hits, hit rate, reviewed, confirmed, cleared, precision, lift,
     revenue corrected, seizures; and per band."""
-    since, until = _period(since_days)
+    since, until = backtest.period(since_days)
     return await stats.rule_stats(session, since, until, shadow=shadow_hits)

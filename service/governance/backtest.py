@@ -32,6 +32,7 @@ from messages.jsoncodec import decode_item_json
 from risk import Assessment, Engine, InMemoryState, Ruleset, compile_ruleset
 from service.db.models import Assessment as StoredAssessment
 from service.db.models import Backtest, ItemRecord, ReviewTask, StoredRuleset
+from service.governance.stats import ratio
 from service.governance.versions import label, live
 
 log = structlog.get_logger(__name__)
@@ -95,21 +96,17 @@ class Side:
             "ruleset": self.name,
             "items": self.items,
             "flagged": self.flagged,
-            "hit_rate": _ratio(self.flagged, self.items),
+            "hit_rate": ratio(self.flagged, self.items),
             "reviewed": self.reviewed,
             "confirmed": self.confirmed,
             "cleared": self.cleared,
-            "precision": _ratio(self.confirmed, self.reviewed),
-            "recall": _ratio(self.confirmed, infringements),
+            "precision": ratio(self.confirmed, self.reviewed),
+            "recall": ratio(self.confirmed, infringements),
             "revenue_at_stake_eur": str(self.revenue_eur),
             "seizures": self.seizures,
             "queue": dict(sorted(self.bands.items())),
             "hits_per_rule": dict(sorted(self.rules.items())),
         }
-
-
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def _why(assessment: Assessment) -> list[str]:

@@ -21,6 +21,11 @@ from service.db.models import Assessment, AssessmentHit, ShadowAssessment
 MAX_CHANGED = 200
 _S, _A = ShadowAssessment, Assessment
 _NONE = "-"
+#: Which versions decided what, for one item: what the comparison groups by.
+_COMPARED = (
+    _S.ruleset, _S.ruleset_version, _A.ruleset, _A.ruleset_version,
+    _A.action, _A.security_action, _S.action, _S.security_action,
+)  # fmt: skip
 
 
 def _flagged(action: str, security: str | None) -> bool:
@@ -41,29 +46,10 @@ async def compare_shadow(
     """One comparison per shadow version that scored items in the period."""
     period = _in_period(since, until)
     grouped = await session.execute(
-        select(
-            _S.ruleset,
-            _S.ruleset_version,
-            _A.ruleset,
-            _A.ruleset_version,
-            _A.action,
-            _A.security_action,
-            _S.action,
-            _S.security_action,
-            func.count(),
-        )  # fmt: skip
+        select(*_COMPARED, func.count())
         .join(_A, _A.item_row_id == _S.item_row_id)
         .where(period)
-        .group_by(
-            _S.ruleset,
-            _S.ruleset_version,
-            _A.ruleset,
-            _A.ruleset_version,
-            _A.action,
-            _A.security_action,
-            _S.action,
-            _S.security_action,
-        )  # fmt: skip
+        .group_by(*_COMPARED)
     )
     by_version: dict[tuple[str, str], dict[str, Any]] = {}
     for name, version, a_name, a_version, a_action, a_sec, s_action, s_sec, n in grouped:

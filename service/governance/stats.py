@@ -28,7 +28,8 @@ _SEIZED = case(
 _REVENUE = case((ReviewTask.infringement.is_(True), ReviewTask.revenue_corrected_eur), else_=None)
 
 
-def _ratio(part: int, whole: int) -> float | None:
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole to four places; None when there is no whole."""
     return round(part / whole, 4) if whole else None
 
 
@@ -46,7 +47,7 @@ async def base_rate(session: AsyncSession, since: datetime, until: datetime) -> 
         )
     ).one()
     reviewed, confirmed = int(row[0]), int(row[1])
-    return {"reviewed": reviewed, "confirmed": confirmed, "rate": _ratio(confirmed, reviewed)}
+    return {"reviewed": reviewed, "confirmed": confirmed, "rate": ratio(confirmed, reviewed)}
 
 
 async def scored_items(
@@ -105,7 +106,7 @@ async def rule_stats(
     )
     rules = []
     for rule, name, version, axis, hits, reviewed, confirmed, cleared, revenue, seized in hit_rows:
-        precision = _ratio(int(confirmed), int(reviewed))
+        precision = ratio(int(confirmed), int(reviewed))
         rules.append(
             {
                 "rule": rule,
@@ -113,7 +114,7 @@ async def rule_stats(
                 "version": version,
                 "axis": axis,
                 "hits": int(hits),
-                "hit_rate": _ratio(int(hits), scored.get((name, version), 0)),
+                "hit_rate": ratio(int(hits), scored.get((name, version), 0)),
                 "reviewed": int(reviewed),
                 "confirmed": int(confirmed),
                 "cleared": int(cleared),
@@ -170,7 +171,7 @@ async def band_stats(
             "items": int(items),
             "reviewed": int(reviewed),
             "confirmed": int(confirmed),
-            "precision": _ratio(int(confirmed), int(reviewed)),
+            "precision": ratio(int(confirmed), int(reviewed)),
             "revenue_corrected_eur": str(Decimal(revenue or 0).quantize(Decimal("0.01"))),
         }
         for name, version, action, items, reviewed, confirmed, revenue in rows

@@ -8,7 +8,6 @@ read. The pages are thin views over service.governance, as the JSON API is.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,11 +33,6 @@ def _days(request: Request, default: float) -> float:
     except ValueError:
         return default
     return min(max(days, 0.01), 3660.0)
-
-
-def _period(days: float) -> tuple[datetime, datetime]:
-    until = datetime.now(UTC) + timedelta(seconds=1)
-    return until - timedelta(days=days), until
 
 
 def _supervisor(ui: UiStaff) -> None:
@@ -239,28 +233,22 @@ async def diff_page(
 @router.get("/performance")
 async def performance_page(request: Request, ui: UiStaffDep, session: SessionDep) -> Response:
     days = _days(request, 30)
-    since, until = _period(days)
+    since, until = backtest.period(days)
     found = await stats.rule_stats(session, since, until)
     versions_seen = sorted({r["version"] for r in found["rules"]})
     by = {(r["rule"], r["version"]): r for r in found["rules"]}
     rules = sorted({r["rule"] for r in found["rules"]})
     series = [f"version {v}" for v in versions_seen]
-    hits = bar_chart(
-        "Hits per rule",
-        [
-            (rule, [by[(rule, v)]["hits"] if (rule, v) in by else None for v in versions_seen])
+
+    def per_rule(key: str) -> list[tuple[str, list[float | None]]]:
+        return [
+            (rule, [by[(rule, v)][key] if (rule, v) in by else None for v in versions_seen])
             for rule in rules
-        ],  # fmt: skip
-        series,
-    )
+        ]
+
+    hits = bar_chart("Hits per rule", per_rule("hits"), series)
     precision = bar_chart(
-        "Precision per rule (confirmed of reviewed)",
-        [
-            (rule, [by[(rule, v)]["precision"] if (rule, v) in by else None for v in versions_seen])
-            for rule in rules
-        ],  # fmt: skip
-        series,
-        percent=True,
+        "Precision per rule (confirmed of reviewed)", per_rule("precision"), series, percent=True
     )
     return render(
         request, "performance.html", ui=ui, days=days, found=found, hits=hits,
@@ -271,7 +259,7 @@ async def performance_page(request: Request, ui: UiStaffDep, session: SessionDep
 @router.get("/shadow")
 async def shadow_page(request: Request, ui: UiStaffDep, session: SessionDep) -> Response:
     days = _days(request, 7)
-    since, until = _period(days)
+    since, until = backtest.period(days)
     comparisons = await shadow.compare_shadow(session, since, until)
     charts = [
         bar_chart(
